@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { bodyParser } from '@koa/bodyparser';
+import Koa from 'koa';
+import type Router from '@koa/router';
+import type { Logger } from 'pino';
+import type { Authenticator } from './auth/users.ts';
+import { authMiddleware } from './http/auth.ts';
+import { problemMiddleware } from './http/problem.ts';
+
+export interface AppDeps {
+  log: Logger;
+  authenticator: Authenticator;
+  bodyLimitBytes: number;
+  routers: Router[];
+  /** answers GET /health */
+  health: () => Promise<{ status: string }>;
+}
+
+/**
+ * The Koa application. Middleware order: request id and access log, problem+json errors,
+ * security headers, health (open), authentication, body parsing, routes.
+ */
+export function createApp({ log, authenticator, bodyLimitBytes, routers, health }: AppDeps): Koa {
+  const app = new Koa({ proxy: false });
+  app.silent = true;
+
+  app.use(async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    const reqId = ctx.get('x-request-id').slice(0, 64) || randomUUID();
+    ctx.state.reqId = reqId;
+    ctx.set('X-Request-Id', reqId);
+    try {
+      await next();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.info(
+        { reqId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10, user: ctx.state.user?.name },
+        'request',
+      );
+    }
+  });
+  app.use(problemMiddleware(log));
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/health' && ctx.method === 'GET') {
+      ctx.body = await health();
+      return;
+    }
+    await next();
+  });
+  app.use(authMiddleware(authenticator, []));
+  app.use(
+    bodyParser({
+      enableTypes: ['json', 'xml'],
+      extendTypes: { xml: ['application/bpmn+xml'] },
+      jsonLimit: bodyLimitBytes,
+      xmlLimit: bodyLimitBytes,
+      encoding: 'utf-8',
+      onError: (err, ctx) => {
+        const status = (err as { status?: number }).status ?? 400;
+        ctx.throw(status === 413 ? 413 : 400, status === 413 ? `request body exceeds ${bodyLimitBytes} bytes` : `malformed body: ${err.message}`);
+      },
+    }),
+  );
+  for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  return app;
+}

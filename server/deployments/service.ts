@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { compileProcess, hashXml, parseBpmn } from '../engine/definitions.ts';
+import { NotFoundError, ValidationError, type Problem } from '../errors.ts';
+import type { Deployment, FormField, ProcessVersion, Store } from '../store/types.ts';
+
+/** One uploaded file. */
+export interface BpmnFile {
+  name: string;
+  xml: string;
+}
+
+export interface DeploymentResult {
+  id: string;
+  processes: { key: string; version: number; name: string }[];
+  warnings: Problem[];
+}
+
+/** A process version as the API shows it, without the XML. */
+export interface ProcessSummary {
+  key: string;
+  version: number;
+  name: string;
+  deploymentId: string;
+  deployedAt: string;
+  startForm: FormField[];
+}
+
+export interface DeploymentService {
+  /** Deploys files: a new version for each changed process, nothing stored if any file is invalid. */
+  deploy(files: BpmnFile[], name: string, user: string): Promise<DeploymentResult>;
+  /** Every process with its newest version. */
+  listProcesses(): Promise<(ProcessSummary & { versions: number })[]>;
+  /** Every version of one process, newest first. */
+  versions(key: string): Promise<ProcessSummary[]>;
+  /** The BPMN XML of a version (the newest when version is undefined). */
+  xml(key: string, version?: number): Promise<string>;
+}
+
+export function createDeploymentService(store: Store, clock: () => Date): DeploymentService {
+  const summary = async (version: ProcessVersion): Promise<ProcessSummary> => {
+    const { model } = await compileProcess(version.xml, version.key);
+    return {
+      key: version.key,
+      version: version.version,
+      name: version.name,
+      deploymentId: version.deploymentId,
+      deployedAt: version.deployedAt,
+      startForm: model.startForm,
+    };
+  };
+
+  return {
+    async deploy(files, name, user) {
+      if (!files.length) throw new ValidationError('no BPMN file was sent', [{ path: 'files', message: 'send at least one .bpmn file' }]);
+      const problems: Problem[] = [];
+      const warnings: Problem[] = [];
+      const found: { key: string; name: string; xml: string }[] = [];
+      for (const file of files) {
+        const parsed = await parseBpmn(file.xml);
+        const prefix = (problem: Problem): Problem => ({ ...problem, message: `${file.name}: ${problem.message}` });
+        problems.push(...parsed.problems.map(prefix));
+        warnings.push(...parsed.warnings.map(prefix));
+        for (const process of parsed.processes.filter((p) => p.executable)) {
+          if (found.some((other) => other.key === process.key)) {
+            problems.push({ path: process.key, message: `${file.name}: process <${process.key}> is in more than one file` });
+          }
+          found.push({ key: process.key, name: process.name, xml: file.xml });
+        }
+      }
+      if (problems.length) throw new ValidationError(`the deployment has ${problems.length} problem(s); nothing was deployed`, problems);
+
+      const now = clock().toISOString();
+      const deployment: Deployment = { id: randomUUID(), name, deployedAt: now, deployedBy: user, processes: [] };
+      const created: ProcessVersion[] = [];
+      for (const process of found) {
+        const hash = hashXml(process.xml);
+        const latest = await store.latestVersion(process.key);
+        if (latest && latest.hash === hash) {
+          deployment.processes.push({ key: process.key, version: latest.version, name: latest.name });
+          continue;
+        }
+        const version: ProcessVersion = {
+          key: process.key,
+          version: (latest?.version ?? 0) + 1,
+          name: process.name,
+          hash,
+          deploymentId: deployment.id,
+          deployedAt: now,
+          xml: process.xml,
+        };
+        created.push(version);
+        deployment.processes.push({ key: version.key, version: version.version, name: version.name });
+      }
+      await store.saveDeployment(deployment, created);
+      return { id: deployment.id, processes: deployment.processes, warnings };
+    },
+
+    async listProcesses() {
+      const all = await store.listVersions();
+      const result: (ProcessSummary & { versions: number })[] = [];
+      for (const version of all) {
+        const known = result.find((entry) => entry.key === version.key);
+        if (known) known.versions++;
+        else result.push({ ...(await summary(version)), versions: 1 });
+      }
+      return result;
+    },
+
+    async versions(key) {
+      const all = await store.listVersions(key);
+      if (!all.length) throw new NotFoundError('process', key);
+      return Promise.all(all.map(summary));
+    },
+
+    async xml(key, version) {
+      const found = version === undefined ? await store.latestVersion(key) : await store.getVersion(key, version);
+      if (!found) throw new NotFoundError('process', version === undefined ? key : `${key}@${version}`);
+      return found.xml;
+    },
+  };
+}

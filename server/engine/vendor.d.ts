@@ -1,0 +1,36 @@
+// Minimal typings for the untyped libraries that only server/engine imports.
+declare module 'bpmn-moddle' {
+  export interface ModdleElement {
+    $type: string;
+    id?: string;
+    name?: string;
+    $attrs?: Record<string, string>;
+    $parent?: ModdleElement;
+    [property: string]: unknown;
+  }
+  export interface ModdleWarning {
+    message: string;
+    element?: ModdleElement;
+    property?: string;
+  }
+  export interface ModdleContext {
+    rootElement: ModdleElement;
+    elementsById: Record<string, ModdleElement>;
+    references: unknown[];
+    warnings: ModdleWarning[];
+  }
+  export class BpmnModdle {
+    constructor(packages?: Record<string, unknown>, options?: Record<string, unknown>);
+    fromXML(xml: string, options?: Record<string, unknown>): Promise<ModdleContext>;
+  }
+}
+declare module 'moddle-context-serializer' {
+  export interface SerializedContext {
+    id: string;
+    serialize(): string;
+  }
+  export function TypeResolver(types: Record<string, unknown>, extender?: (types: Record<string, unknown>) => void): unknown;
+  export default function serializer(context: unknown, typeResolver: unknown): SerializedContext;
+}
+declare module 'jexl';
+declare module 'bpmn-elements';

@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { evaluate } from '../engine/expressions.ts';
+import type { CompiledProcess } from '../engine/definitions.ts';
+import { NotWaitingError, runInstance, type Action, type RunResult } from '../engine/runner.ts';
+import { ConflictError, RevisionConflictError } from '../errors.ts';
+import type { HistoryEvent, InstanceRecord, Job, Store, UserTask, Variables } from '../store/types.ts';
+import type { DefinitionCache } from './definitions.ts';
+
+/** A history event before it is numbered. */
+export type NewEvent = Omit<HistoryEvent, 'instanceId' | 'seq' | 'at'>;
+
+/** What one transition of an instance does; decided from the freshly loaded record. */
+export interface Step<T> {
+  /** an event for the engine */
+  action?: Action;
+  /** a change to the record that needs no engine (a lock, a claim, a cancel) */
+  change?: (record: InstanceRecord, now: Date) => void;
+  /** history events of Baton's own (who did what) */
+  events?: NewEvent[];
+  /** what the caller gets once the transition is saved */
+  result: (record: InstanceRecord) => T;
+}
+
+export interface Executor {
+  /** Starts an instance of a process version and runs it until every token waits. */
+  start(input: { key: string; version: number; variables: Variables; businessKey: string | null; user: string }): Promise<InstanceRecord>;
+  /**
+   * Loads an instance, lets `decide` choose a step, runs the engine if the step says so and
+   * saves with compare-and-set. A lost race reloads and decides again, so `decide` sees the
+   * winner's record (and may then refuse with a 409).
+   */
+  transition<T>(instanceId: string, decide: (record: InstanceRecord) => Step<T>): Promise<T>;
+}
+
+export interface ExecutorDeps {
+  store: Store;
+  definitions: DefinitionCache;
+  clock: () => Date;
+  /** told when an instance saved new jobs, so long-polling workers wake up */
+  onJobs?: () => void;
+}
+
+const MAX_ATTEMPTS = 20;
+
+/** Creates the one place where instances change: load → run → save with CAS (DESIGN.md 1 and 2). */
+export function createExecutor({ store, definitions, clock, onJobs }: ExecutorDeps): Executor {
+  const queues = new Map<string, Promise<unknown>>();
+
+  /** runs transitions of one instance one after another inside this process */
+  const serial = <T>(id: string, work: () => Promise<T>): Promise<T> => {
+    const previous = queues.get(id) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => undefined);
+    queues.set(id, tail);
+    void tail.then(() => queues.get(id) === tail && queues.delete(id));
+    return next;
+  };
+
+  const numbered = (record: InstanceRecord, events: NewEvent[], now: Date): HistoryEvent[] =>
+    events.map((event) => ({ instanceId: record.id, seq: ++record.historySeq, at: now.toISOString(), ...event }));
+
+  const merge = (record: InstanceRecord, run: RunResult, process: CompiledProcess, now: Date): NewEvent[] => {
+    const at = now.toISOString();
+    const events: NewEvent[] = run.events.map((event) => ({ ...event }));
+    const oldTasks = new Map(record.userTasks.map((task) => [task.executionId, task]));
+    const oldJobs = new Map(record.jobs.map((job) => [job.executionId, job]));
+    record.state = run.state;
+    record.variables = run.variables;
+    record.userTasks = run.userTasks.map((waiting): UserTask => {
+      const old = oldTasks.get(waiting.executionId);
+      if (old) return old;
+      const spec = process.model.userTasks.get(waiting.elementId);
+      const resolve = (text: string): string[] =>
+        String(evaluate(text, record.variables) ?? '').split(',').map((part) => part.trim()).filter(Boolean);
+      const task: UserTask = {
+        id: randomUUID(),
+        elementId: waiting.elementId,
+        executionId: waiting.executionId,
+        name: waiting.name,
+        assignee: spec?.assignee ? (resolve(spec.assignee)[0] ?? null) : null,
+        candidateUsers: (spec?.candidateUsers ?? []).flatMap(resolve),
+        candidateGroups: (spec?.candidateGroups ?? []).flatMap(resolve),
+        formFields: spec?.form ?? [],
+        createdAt: at,
+      };
+      events.push({ type: 'task.created', elementId: task.elementId, elementName: task.name, executionId: task.executionId, data: { taskId: task.id } });
+      return task;
+    });
+    record.jobs = run.jobs.map((waiting): Job => {
+      const old = oldJobs.get(waiting.executionId);
+      if (old) return old;
+      const job: Job = {
+        id: randomUUID(),
+        elementId: waiting.elementId,
+        executionId: waiting.executionId,
+        elementName: waiting.name,
+        topic: waiting.topic,
+        retries: null,
+        availableAt: at,
+        lockedBy: null,
+        lockExpiresAt: null,
+        incident: null,
+        createdAt: at,
+      };
+      events.push({ type: 'job.created', elementId: job.elementId, elementName: job.elementName, executionId: job.executionId, data: { jobId: job.id, topic: job.topic } });
+      return job;
+    });
+    record.timers = run.timers;
+    record.nextTimerAt = run.timers.map((timer) => timer.dueAt).sort()[0] ?? null;
+    record.messages = run.messages;
+    if (run.status !== 'running') {
+      record.status = run.status;
+      record.endedAt = at;
+      record.error = run.error;
+      events.push({ type: `instance.${run.status}`, ...(run.error ? { data: { message: run.error } } : {}) });
+    }
+    return events;
+  };
+
+  const execute = async (record: InstanceRecord, action: Action, now: Date): Promise<NewEvent[]> => {
+    const process = await definitions.compiled(record.processKey, record.processVersion);
+    let run: RunResult;
+    try {
+      run = await runInstance({ process, state: record.state, variables: record.variables, timers: record.timers, action, now });
+    } catch (err) {
+      if (err instanceof NotWaitingError) throw new ConflictError(err.message);
+      throw err;
+    }
+    return merge(record, run, process, now);
+  };
+
+  return {
+    async start({ key, version, variables, businessKey, user }) {
+      const process = await definitions.compiled(key, version);
+      const now = clock();
+      const record: InstanceRecord = {
+        id: randomUUID(),
+        processKey: key,
+        processVersion: version,
+        processName: process.model.name,
+        businessKey,
+        status: 'running',
+        revision: 1,
+        variables: { ...variables },
+        state: null,
+        userTasks: [],
+        jobs: [],
+        timers: [],
+        messages: [],
+        nextTimerAt: null,
+        startedAt: now.toISOString(),
+        startedBy: user,
+        endedAt: null,
+        error: null,
+        historySeq: 0,
+      };
+      const events: NewEvent[] = [{ type: 'instance.started', user, data: { variables } }];
+      events.push(...(await execute(record, { type: 'start' }, now)));
+      await store.createInstance(record, numbered(record, events, now));
+      if (record.jobs.length) onJobs?.();
+      return record;
+    },
+
+    transition(instanceId, decide) {
+      return serial(instanceId, async () => {
+        for (let attempt = 1; ; attempt++) {
+          const record = await store.getInstance(instanceId);
+          if (!record) throw new ConflictError(`instance <${instanceId}> no longer exists`);
+          const expected = record.revision;
+          const now = clock();
+          const step = decide(record);
+          if (!step.action && !step.change && !step.events?.length) return step.result(record);
+          const events = [...(step.events ?? [])];
+          step.change?.(record, now);
+          if (step.action) events.push(...(await execute(record, step.action, now)));
+          try {
+            await store.updateInstance(record, expected, numbered(record, events, now));
+          } catch (err) {
+            if (err instanceof RevisionConflictError && attempt < MAX_ATTEMPTS) continue;
+            throw err;
+          }
+          record.revision = expected + 1;
+          if (record.jobs.some((job) => job.lockedBy === null)) onJobs?.();
+          return step.result(record);
+        }
+      });
+    },
+  };
+}

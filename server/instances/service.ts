@@ -1,0 +1,140 @@
+import { hasRole } from '../http/auth.ts';
+import type { User } from '../auth/users.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { validateForm } from '../forms/validate.ts';
+import type { HistoryEvent, InstanceQuery, InstanceRecord, InstanceStatus, Page, Store } from '../store/types.ts';
+import type { DefinitionCache } from './definitions.ts';
+import { elementRuns, type ElementRun } from './elements.ts';
+import type { Executor } from './executor.ts';
+
+/** An instance as the API shows it: no engine state. */
+export interface InstanceView {
+  id: string;
+  processKey: string;
+  processVersion: number;
+  processName: string;
+  businessKey: string | null;
+  status: InstanceStatus;
+  variables: InstanceRecord['variables'];
+  startedAt: string;
+  startedBy: string;
+  endedAt: string | null;
+  error: string | null;
+  tasks: { id: string; elementId: string; name: string; assignee: string | null; candidateGroups: string[] }[];
+  externalTasks: { id: string; elementId: string; topic: string; lockedBy: string | null; retries: number | null; incident: string | null }[];
+  timers: InstanceRecord['timers'];
+  elements?: ElementRun[];
+}
+
+export interface InstanceService {
+  start(key: string, input: { variables?: unknown; businessKey?: string }, user: User): Promise<InstanceView>;
+  get(id: string, user: User): Promise<InstanceView>;
+  list(query: InstanceQuery, user: User): Promise<Page<InstanceView>>;
+  history(id: string, user: User): Promise<HistoryEvent[]>;
+  cancel(id: string, user: User): Promise<InstanceView>;
+}
+
+/** What the API shows of a record. */
+export function toView(record: InstanceRecord): InstanceView {
+  return {
+    id: record.id,
+    processKey: record.processKey,
+    processVersion: record.processVersion,
+    processName: record.processName,
+    businessKey: record.businessKey,
+    status: record.status,
+    variables: record.variables,
+    startedAt: record.startedAt,
+    startedBy: record.startedBy,
+    endedAt: record.endedAt,
+    error: record.error,
+    tasks: record.userTasks.map(({ id, elementId, name, assignee, candidateGroups }) => ({ id, elementId, name, assignee, candidateGroups })),
+    externalTasks: record.jobs.map(({ id, elementId, topic, lockedBy, retries, incident }) => ({
+      id,
+      elementId,
+      topic,
+      lockedBy,
+      retries,
+      incident: incident?.message ?? null,
+    })),
+    timers: record.timers,
+  };
+}
+
+/** Admins and operators see every instance; others those they started or hold a task in. */
+export function canSee(user: User, record: InstanceRecord): boolean {
+  if (hasRole(user, 'admin', 'operator')) return true;
+  if (record.startedBy === user.name) return true;
+  return record.userTasks.some(
+    (task) =>
+      task.assignee === user.name ||
+      task.candidateUsers.includes(user.name) ||
+      task.candidateGroups.some((group) => user.groups.includes(group)),
+  );
+}
+
+export function createInstanceService(store: Store, definitions: DefinitionCache, executor: Executor): InstanceService {
+  const load = async (id: string, user: User): Promise<InstanceRecord> => {
+    const record = await store.getInstance(id);
+    if (!record || !canSee(user, record)) throw new NotFoundError('instance', id);
+    return record;
+  };
+
+  return {
+    async start(key, input, user) {
+      if (hasRole(user, 'worker') && !hasRole(user, 'admin', 'operator', 'user')) throw new ForbiddenError('workers cannot start instances');
+      const version = await definitions.latest(key);
+      const { model } = await definitions.compiled(key, version.version);
+      if (!model.executable) throw new ValidationError(`process <${key}> is not executable`);
+      if (input.businessKey !== undefined && (typeof input.businessKey !== 'string' || input.businessKey.length > 256)) {
+        throw new ValidationError('businessKey must be a string of at most 256 characters', [{ path: 'businessKey', message: 'must be a string' }]);
+      }
+      const variables = validateForm(model.startForm, input.variables);
+      const record = await executor.start({
+        key,
+        version: version.version,
+        variables,
+        businessKey: input.businessKey ?? null,
+        user: user.name,
+      });
+      return toView(record);
+    },
+
+    async get(id, user) {
+      const record = await load(id, user);
+      return { ...toView(record), elements: elementRuns(record, await store.history(id)) };
+    },
+
+    async list(query, user) {
+      const scoped = hasRole(user, 'admin', 'operator') ? query : { ...query, startedBy: user.name };
+      const page = await store.findInstances(scoped);
+      return { items: page.items.map(toView), total: page.total };
+    },
+
+    async history(id, user) {
+      await load(id, user);
+      return store.history(id);
+    },
+
+    async cancel(id, user) {
+      if (!hasRole(user, 'admin', 'operator')) throw new ForbiddenError('only admins and operators cancel instances');
+      await load(id, user);
+      return executor.transition(id, (record) => {
+        if (record.status !== 'running') throw new ConflictError(`instance <${id}> is ${record.status}`);
+        return {
+          events: [{ type: 'instance.cancelled', user: user.name }],
+          change: (r, now) => {
+            r.status = 'cancelled';
+            r.endedAt = now.toISOString();
+            r.userTasks = [];
+            r.jobs = [];
+            r.timers = [];
+            r.messages = [];
+            r.nextTimerAt = null;
+          },
+          result: toView,
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import type { Logger } from 'pino';
+import type { Executor } from '../instances/executor.ts';
+import type { Store } from '../store/types.ts';
+
+export interface TimerScheduler {
+  /** fires every timer due now; returns how many instances were advanced */
+  tick(): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+const BATCH = 100;
+
+/**
+ * Fires durable timers: finds instances with a due timer and resumes each with a compare-and-set,
+ * so with several nodes a timer fires once (DESIGN.md, decision 4).
+ */
+export function createTimerScheduler(deps: { store: Store; executor: Executor; clock: () => Date; intervalMs: number; log: Logger }): TimerScheduler {
+  const { store, executor, clock, intervalMs, log } = deps;
+  let handle: NodeJS.Timeout | null = null;
+  let running: Promise<number> | null = null;
+
+  const fireOne = (instanceId: string): Promise<boolean> =>
+    executor.transition(instanceId, (record) => {
+      const due = record.status === 'running' && record.nextTimerAt !== null && record.nextTimerAt <= clock().toISOString();
+      return due ? { action: { type: 'fireTimers' }, result: () => true } : { result: () => false };
+    });
+
+  const tick = async (): Promise<number> => {
+    let fired = 0;
+    for (;;) {
+      const due = await store.findDueInstances(clock().toISOString(), BATCH);
+      let progressed = 0;
+      for (const instanceId of due) {
+        try {
+          if (await fireOne(instanceId)) (fired++, progressed++);
+        } catch (err) {
+          log.error({ err, instanceId }, 'timer could not fire');
+        }
+      }
+      if (due.length < BATCH || !progressed) return fired;
+    }
+  };
+
+  const loop = (): void => {
+    handle = setTimeout(async () => {
+      running = tick();
+      await running.catch((err: unknown) => log.error({ err }, 'timer scheduler failed'));
+      running = null;
+      if (handle) loop();
+    }, intervalMs);
+    handle.unref();
+  };
+
+  return {
+    tick,
+    start() {
+      if (!handle) loop();
+    },
+    async stop() {
+      if (handle) clearTimeout(handle);
+      handle = null;
+      await running?.catch(() => undefined);
+    },
+  };
+}

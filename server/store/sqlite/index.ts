@@ -1,0 +1,260 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { RevisionConflictError } from '../../errors.ts';
+import type {
+  Deployment,
+  HistoryEvent,
+  InstanceQuery,
+  InstanceRecord,
+  JobCandidate,
+  Page,
+  ProcessVersion,
+  Store,
+  TaskQuery,
+  TaskView,
+} from '../types.ts';
+import { SCHEMA } from './schema.ts';
+
+interface VersionRow {
+  key: string;
+  version: number;
+  name: string;
+  hash: string;
+  deployment_id: string;
+  deployed_at: string;
+  xml: string;
+}
+
+const toVersion = (row: VersionRow): ProcessVersion => ({
+  key: row.key,
+  version: row.version,
+  name: row.name,
+  hash: row.hash,
+  deploymentId: row.deployment_id,
+  deployedAt: row.deployed_at,
+  xml: row.xml,
+});
+
+/**
+ * The embedded store: SQLite through better-sqlite3, in `dataDir/baton.db`. WAL journal with
+ * full sync, so a committed change survives kill -9 and power loss. Needs no server.
+ */
+export function createSqliteStore(dataDir: string): Store {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, 'baton.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+
+  const q = {
+    insertDeployment: db.prepare('INSERT INTO deployments (id, deployed_at, doc) VALUES (?, ?, ?)'),
+    insertVersion: db.prepare(
+      `INSERT INTO process_versions (key, version, name, hash, deployment_id, deployed_at, xml)
+       VALUES (@key, @version, @name, @hash, @deploymentId, @deployedAt, @xml)`,
+    ),
+    latestVersion: db.prepare('SELECT * FROM process_versions WHERE key = ? ORDER BY version DESC LIMIT 1'),
+    getVersion: db.prepare('SELECT * FROM process_versions WHERE key = ? AND version = ?'),
+    allVersions: db.prepare('SELECT * FROM process_versions ORDER BY key, version DESC'),
+    keyVersions: db.prepare('SELECT * FROM process_versions WHERE key = ? ORDER BY version DESC'),
+    insertInstance: db.prepare(
+      `INSERT INTO instances (id, process_key, business_key, status, revision, started_at, next_timer_at, doc)
+       VALUES (@id, @processKey, @businessKey, @status, @revision, @startedAt, @nextTimerAt, @doc)`,
+    ),
+    updateInstance: db.prepare(
+      `UPDATE instances SET status = @status, revision = @revision, next_timer_at = @nextTimerAt, doc = @doc
+       WHERE id = @id AND revision = @expected`,
+    ),
+    getInstance: db.prepare('SELECT doc FROM instances WHERE id = ?'),
+    deleteTasks: db.prepare('DELETE FROM tasks WHERE instance_id = ?'),
+    deleteCandidates: db.prepare(
+      'DELETE FROM task_candidates WHERE task_id IN (SELECT id FROM tasks WHERE instance_id = ?)',
+    ),
+    insertTask: db.prepare('INSERT INTO tasks (id, instance_id, assignee, created_at, doc) VALUES (?, ?, ?, ?, ?)'),
+    insertCandidate: db.prepare('INSERT INTO task_candidates (task_id, kind, name) VALUES (?, ?, ?)'),
+    deleteJobs: db.prepare('DELETE FROM jobs WHERE instance_id = ?'),
+    insertJob: db.prepare(
+      `INSERT INTO jobs (id, instance_id, topic, available_at, lock_expires_at, incident, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    deleteSubscriptions: db.prepare('DELETE FROM message_subscriptions WHERE instance_id = ?'),
+    insertSubscription: db.prepare(
+      'INSERT INTO message_subscriptions (instance_id, name, business_key) VALUES (?, ?, ?)',
+    ),
+    insertHistory: db.prepare('INSERT INTO history (instance_id, seq, doc) VALUES (?, ?, ?)'),
+    history: db.prepare('SELECT doc FROM history WHERE instance_id = ? ORDER BY seq'),
+    insertOwner: db.prepare('INSERT OR IGNORE INTO work_owners (id, instance_id) VALUES (?, ?)'),
+    instanceByWork: db.prepare('SELECT i.doc FROM work_owners w JOIN instances i ON i.id = w.instance_id WHERE w.id = ?'),
+    dueInstances: db.prepare(
+      `SELECT id FROM instances WHERE next_timer_at IS NOT NULL AND next_timer_at <= ?
+       ORDER BY next_timer_at LIMIT ?`,
+    ),
+  };
+
+  const parse = (row: unknown): InstanceRecord | null =>
+    row ? (JSON.parse((row as { doc: string }).doc) as InstanceRecord) : null;
+
+  /** Rewrites the index rows of one instance from its document. */
+  const writeIndexes = (record: InstanceRecord, replace: boolean): void => {
+    if (replace) {
+      q.deleteCandidates.run(record.id);
+      q.deleteTasks.run(record.id);
+      q.deleteJobs.run(record.id);
+      q.deleteSubscriptions.run(record.id);
+    }
+    if (record.status !== 'running') return;
+    for (const task of record.userTasks) {
+      q.insertTask.run(
+        task.id,
+        record.id,
+        task.assignee,
+        task.createdAt,
+        JSON.stringify({ ...task, instanceId: record.id, processKey: record.processKey, businessKey: record.businessKey }),
+      );
+      q.insertOwner.run(task.id, record.id);
+      for (const group of new Set(task.candidateGroups)) q.insertCandidate.run(task.id, 'group', group);
+      for (const user of new Set(task.candidateUsers)) q.insertCandidate.run(task.id, 'user', user);
+    }
+    for (const job of record.jobs) {
+      q.insertOwner.run(job.id, record.id);
+      q.insertJob.run(job.id, record.id, job.topic, job.availableAt, job.lockExpiresAt, job.incident ? 1 : 0, job.createdAt);
+    }
+    for (const sub of record.messages) q.insertSubscription.run(record.id, sub.name, record.businessKey);
+  };
+
+  const appendHistory = (events: HistoryEvent[]): void => {
+    for (const event of events) q.insertHistory.run(event.instanceId, event.seq, JSON.stringify(event));
+  };
+
+  const instanceColumns = (record: InstanceRecord) => ({
+    id: record.id,
+    processKey: record.processKey,
+    businessKey: record.businessKey,
+    status: record.status,
+    revision: record.revision,
+    startedAt: record.startedAt,
+    nextTimerAt: record.status === 'running' ? record.nextTimerAt : null,
+    doc: JSON.stringify(record),
+  });
+
+  const createTx = db.transaction((record: InstanceRecord, events: HistoryEvent[]) => {
+    q.insertInstance.run(instanceColumns(record));
+    writeIndexes(record, false);
+    appendHistory(events);
+  });
+
+  const updateTx = db.transaction((record: InstanceRecord, expected: number, events: HistoryEvent[]) => {
+    const result = q.updateInstance.run({ ...instanceColumns(record), expected });
+    if (result.changes !== 1) throw new RevisionConflictError(record.id);
+    writeIndexes(record, true);
+    appendHistory(events);
+  });
+
+  const deployTx = db.transaction((deployment: Deployment, versions: ProcessVersion[]) => {
+    q.insertDeployment.run(deployment.id, deployment.deployedAt, JSON.stringify(deployment));
+    for (const version of versions) q.insertVersion.run(version);
+  });
+
+  return {
+    async saveDeployment(deployment, versions) {
+      deployTx(deployment, versions);
+    },
+    async latestVersion(key) {
+      const row = q.latestVersion.get(key) as VersionRow | undefined;
+      return row ? toVersion(row) : null;
+    },
+    async getVersion(key, version) {
+      const row = q.getVersion.get(key, version) as VersionRow | undefined;
+      return row ? toVersion(row) : null;
+    },
+    async listVersions(key) {
+      const rows = (key ? q.keyVersions.all(key) : q.allVersions.all()) as VersionRow[];
+      return rows.map(toVersion);
+    },
+    async createInstance(record, events) {
+      createTx({ ...record, revision: 1 }, events);
+    },
+    async getInstance(id) {
+      return parse(q.getInstance.get(id));
+    },
+    async updateInstance(record, expectedRevision, events) {
+      updateTx({ ...record, revision: expectedRevision + 1 }, expectedRevision, events);
+    },
+    async findInstances(query: InstanceQuery): Promise<Page<InstanceRecord>> {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (query.status) (where.push('status = ?'), params.push(query.status));
+      if (query.processKey) (where.push('process_key = ?'), params.push(query.processKey));
+      if (query.businessKey) (where.push('business_key = ?'), params.push(query.businessKey));
+      if (query.startedBy) (where.push("json_extract(doc, '$.startedBy') = ?"), params.push(query.startedBy));
+      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+      const total = (db.prepare(`SELECT count(*) AS n FROM instances ${clause}`).get(...params) as { n: number }).n;
+      const rows = db
+        .prepare(`SELECT doc FROM instances ${clause} ORDER BY started_at DESC, id LIMIT ? OFFSET ?`)
+        .all(...params, query.limit, query.offset);
+      return { items: rows.map((row) => parse(row) as InstanceRecord), total };
+    },
+    async findInstanceByTask(taskId) {
+      return parse(q.instanceByWork.get(taskId));
+    },
+    async findInstanceByJob(jobId) {
+      return parse(q.instanceByWork.get(jobId));
+    },
+    async findMessageSubscribers(name, businessKey) {
+      const rows = db
+        .prepare(
+          `SELECT DISTINCT i.doc FROM message_subscriptions s JOIN instances i ON i.id = s.instance_id
+           WHERE s.name = ? ${businessKey === undefined ? '' : 'AND s.business_key = ?'} ORDER BY i.started_at`,
+        )
+        .all(...(businessKey === undefined ? [name] : [name, businessKey]));
+      return rows.map((row) => parse(row) as InstanceRecord);
+    },
+    async findTasks(query: TaskQuery): Promise<Page<TaskView>> {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const who: string[] = [];
+      if (query.assignee) (who.push('t.assignee = ?'), params.push(query.assignee));
+      if (query.candidateGroups?.length) {
+        who.push(
+          `t.id IN (SELECT task_id FROM task_candidates WHERE kind = 'group' AND name IN (${query.candidateGroups
+            .map(() => '?')
+            .join(', ')}))`,
+        );
+        params.push(...query.candidateGroups);
+      }
+      if (query.candidateUser) {
+        who.push(`t.id IN (SELECT task_id FROM task_candidates WHERE kind = 'user' AND name = ?)`);
+        params.push(query.candidateUser);
+      }
+      if (who.length) where.push(`(${who.join(' OR ')})`);
+      if (query.instanceId) (where.push('t.instance_id = ?'), params.push(query.instanceId));
+      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+      const total = (db.prepare(`SELECT count(*) AS n FROM tasks t ${clause}`).get(...params) as { n: number }).n;
+      const rows = db
+        .prepare(`SELECT t.doc FROM tasks t ${clause} ORDER BY t.created_at, t.id LIMIT ? OFFSET ?`)
+        .all(...params, query.limit, query.offset) as { doc: string }[];
+      return { items: rows.map((row) => JSON.parse(row.doc) as TaskView), total };
+    },
+    async findLockableJobs(topics, now, limit): Promise<JobCandidate[]> {
+      if (!topics.length) return [];
+      const rows = db
+        .prepare(
+          `SELECT id, instance_id FROM jobs WHERE topic IN (${topics.map(() => '?').join(', ')})
+           AND incident = 0 AND available_at <= ? AND (lock_expires_at IS NULL OR lock_expires_at <= ?)
+           ORDER BY created_at, id LIMIT ?`,
+        )
+        .all(...topics, now, now, limit) as { id: string; instance_id: string }[];
+      return rows.map((row) => ({ jobId: row.id, instanceId: row.instance_id }));
+    },
+    async findDueInstances(now, limit) {
+      return (q.dueInstances.all(now, limit) as { id: string }[]).map((row) => row.id);
+    },
+    async history(instanceId) {
+      return (q.history.all(instanceId) as { doc: string }[]).map((row) => JSON.parse(row.doc) as HistoryEvent);
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * The store contract: what Baton needs from a database, and nothing more. Every implementation
+ * (server/store/sqlite, later MongoDB) passes the shared conformance suite in test/store.
+ *
+ * One instance is one record. Every change to it is a compare-and-set on its revision, so two
+ * requests or two server nodes can never both advance an instance.
+ */
+
+/** JSON values as stored: what variables and engine state are made of. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Variables = Record<string, Json>;
+
+/** A field of a start or user task form (Camunda's formData). */
+export interface FormField {
+  id: string;
+  label: string;
+  type: 'string' | 'long' | 'boolean' | 'date' | 'enum';
+  required: boolean;
+  defaultValue?: Json;
+  /** allowed values of an enum field: id and display name */
+  values?: { id: string; name: string }[];
+  /** validation constraints other than required: min, max, minlength, maxlength, readonly */
+  constraints?: Record<string, string | number | true>;
+}
+
+/** A deployed version of a process. */
+export interface ProcessVersion {
+  key: string;
+  version: number;
+  name: string;
+  /** sha-256 of the BPMN XML: an identical upload keeps the version */
+  hash: string;
+  deploymentId: string;
+  deployedAt: string;
+  xml: string;
+}
+
+/** A deployment: one upload of one or more BPMN files. */
+export interface Deployment {
+  id: string;
+  name: string;
+  deployedAt: string;
+  deployedBy: string;
+  processes: { key: string; version: number; name: string }[];
+}
+
+export type InstanceStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** A user task that waits for a person. */
+export interface UserTask {
+  id: string;
+  elementId: string;
+  executionId: string;
+  name: string;
+  assignee: string | null;
+  candidateUsers: string[];
+  candidateGroups: string[];
+  formFields: FormField[];
+  createdAt: string;
+}
+
+/** An external task: work for a worker of a topic (a service or send task). */
+export interface Job {
+  id: string;
+  elementId: string;
+  executionId: string;
+  elementName: string;
+  topic: string;
+  /** retries left as last reported by a worker; null until the first failure */
+  retries: number | null;
+  /** not offered to workers before this time (retry back-off) */
+  availableAt: string;
+  lockedBy: string | null;
+  lockExpiresAt: string | null;
+  /** set when retries ran out: the job waits for an operator */
+  incident: { message: string; at: string } | null;
+  createdAt: string;
+}
+
+/** A timer that waits in the store, not in memory. */
+export interface Timer {
+  elementId: string;
+  executionId: string;
+  dueAt: string;
+}
+
+/** A message event or receive task waiting for a message. */
+export interface MessageSubscription {
+  name: string;
+  elementId: string;
+  executionId: string;
+}
+
+/** The durable record of one process instance. */
+export interface InstanceRecord {
+  id: string;
+  processKey: string;
+  processVersion: number;
+  processName: string;
+  businessKey: string | null;
+  status: InstanceStatus;
+  /** incremented by every save; the compare-and-set token */
+  revision: number;
+  variables: Variables;
+  /** bpmn-engine state without the embedded definition */
+  state: Json;
+  userTasks: UserTask[];
+  jobs: Job[];
+  timers: Timer[];
+  messages: MessageSubscription[];
+  /** earliest timer due date, indexed for the scheduler */
+  nextTimerAt: string | null;
+  startedAt: string;
+  startedBy: string;
+  endedAt: string | null;
+  /** why the instance failed */
+  error: string | null;
+  /** seq of the last history event written */
+  historySeq: number;
+}
+
+/** One step in an instance's history, appended and never changed. */
+export interface HistoryEvent {
+  instanceId: string;
+  /** position in the instance's history, from 1 */
+  seq: number;
+  at: string;
+  type: string;
+  elementId?: string;
+  elementName?: string;
+  elementType?: string;
+  executionId?: string;
+  user?: string;
+  data?: Variables;
+}
+
+/** A page of results. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface InstanceQuery {
+  status?: InstanceStatus;
+  processKey?: string;
+  businessKey?: string;
+  /** only instances started by this user */
+  startedBy?: string;
+  offset: number;
+  limit: number;
+}
+
+export interface TaskQuery {
+  assignee?: string;
+  candidateGroups?: string[];
+  candidateUser?: string;
+  instanceId?: string;
+  offset: number;
+  limit: number;
+}
+
+/** An open user task with the instance it belongs to. */
+export interface TaskView extends UserTask {
+  instanceId: string;
+  processKey: string;
+  businessKey: string | null;
+}
+
+/** A job that may be locked now, with the instance it belongs to. */
+export interface JobCandidate {
+  instanceId: string;
+  jobId: string;
+}
+
+/** The store contract. All methods are async so that networked stores fit. */
+export interface Store {
+  /** Saves a deployment and its new process versions; fails if a (key, version) exists. */
+  saveDeployment(deployment: Deployment, versions: ProcessVersion[]): Promise<void>;
+  /** The newest version of a process, or null. */
+  latestVersion(key: string): Promise<ProcessVersion | null>;
+  /** One version of a process, or null. */
+  getVersion(key: string, version: number): Promise<ProcessVersion | null>;
+  /** All versions of all processes, newest first within each key, keys in name order. */
+  listVersions(key?: string): Promise<ProcessVersion[]>;
+
+  /** Inserts a new instance (revision 1) with its first history events. */
+  createInstance(record: InstanceRecord, events: HistoryEvent[]): Promise<void>;
+  /** An instance by id, or null. */
+  getInstance(id: string): Promise<InstanceRecord | null>;
+  /**
+   * Replaces an instance if its stored revision is still `expectedRevision`, storing
+   * `record` with revision `expectedRevision + 1`, and appends its history events.
+   * Throws RevisionConflictError when another writer saved first; then nothing is written.
+   */
+  updateInstance(record: InstanceRecord, expectedRevision: number, events: HistoryEvent[]): Promise<void>;
+  /** Instances matching the query, newest first. */
+  findInstances(query: InstanceQuery): Promise<Page<InstanceRecord>>;
+  /** The instance that holds or held this user task (also after it was completed), or null. */
+  findInstanceByTask(taskId: string): Promise<InstanceRecord | null>;
+  /** The instance that holds or held this external task (also after it was completed), or null. */
+  findInstanceByJob(jobId: string): Promise<InstanceRecord | null>;
+  /** Running instances waiting for a message of this name, optionally with this business key. */
+  findMessageSubscribers(name: string, businessKey?: string): Promise<InstanceRecord[]>;
+  /** Open user tasks matching the query, oldest first. Candidate filters match any of them. */
+  findTasks(query: TaskQuery): Promise<Page<TaskView>>;
+  /**
+   * Jobs of these topics that are available at `now`: not locked or lock expired, back-off over,
+   * no incident; oldest first.
+   */
+  findLockableJobs(topics: string[], now: string, limit: number): Promise<JobCandidate[]>;
+  /** Ids of running instances with a timer due at `now`, earliest first. */
+  findDueInstances(now: string, limit: number): Promise<string[]>;
+  /** History of an instance in order. */
+  history(instanceId: string): Promise<HistoryEvent[]>;
+  /** Releases resources. */
+  close(): Promise<void>;
+}
