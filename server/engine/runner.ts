@@ -105,7 +105,10 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
       if (replaying && api.executionId) seen.add(api.executionId);
       switch (name) {
         case 'activity.start':
-          if (isElement) (seen.add(api.executionId), record('element.started', api));
+          if (isElement) {
+            seen.add(api.executionId);
+            record('element.started', api);
+          }
           break;
         case 'activity.wait':
           if (USER_TASK_TYPES.has(api.type)) {
@@ -139,6 +142,13 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     },
   };
 
+  /** a job whose task was interrupted (boundary event, sub-process error) is withdrawn */
+  const withdraw = (elementId: string, executionId: string): void => {
+    if (!services.delete(executionId)) return;
+    const element = model.elements.get(elementId);
+    record('element.cancelled', { id: elementId, type: element?.type ?? '', executionId } as Api);
+  };
+
   const extensions = {
     baton(activity: { id: string; name?: string; behaviour: Record<string, unknown> }) {
       const topic = model.topics.get(activity.id);
@@ -151,8 +161,8 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
             seen.add(executionId);
             services.set(executionId, { elementId: activity.id, name: activity.name ?? activity.id, topic, callback });
           },
-          discard: () => services.delete(executionId),
-          stop: () => services.delete(executionId),
+          discard: () => withdraw(activity.id, executionId),
+          stop: () => withdraw(activity.id, executionId),
         };
       };
     },

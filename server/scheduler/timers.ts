@@ -33,7 +33,10 @@ export function createTimerScheduler(deps: { store: Store; executor: Executor; c
       let progressed = 0;
       for (const instanceId of due) {
         try {
-          if (await fireOne(instanceId)) (fired++, progressed++);
+          if (await fireOne(instanceId)) {
+            fired++;
+            progressed++;
+          }
         } catch (err) {
           log.error({ err, instanceId }, 'timer could not fire');
         }

@@ -76,6 +76,15 @@ Feature('The salary process runs end to end', () => {
         .expect(204);
     });
 
+    Then('the salary base calculation is withdrawn at once', async () => {
+      const instance = await t.as(DEMO).get(`/api/instances/${instanceId}`).expect(200);
+      const status = (id: string) => instance.body.elements.find((element: { id: string }) => element.id === id)?.status;
+      assert.equal(instance.body.status, 'running');
+      assert.equal(status('CalculateSalaryBase'), 'cancelled');
+      assert.equal(status('CalculateSalary'), 'failed');
+      assert.deepEqual(instance.body.externalTasks.map((task: { topic: string }) => task.topic), ['notify.sms']);
+    });
+
     Then('no approval is asked and the administrator gets an SMS task', async () => {
       const tasks = await t.as(MARY).get(`/api/tasks?instanceId=${instanceId}`).expect(200);
       assert.equal(tasks.body.total, 0);

@@ -184,10 +184,14 @@ export function createSqliteStore(dataDir: string): Store {
     async findInstances(query: InstanceQuery): Promise<Page<InstanceRecord>> {
       const where: string[] = [];
       const params: unknown[] = [];
-      if (query.status) (where.push('status = ?'), params.push(query.status));
-      if (query.processKey) (where.push('process_key = ?'), params.push(query.processKey));
-      if (query.businessKey) (where.push('business_key = ?'), params.push(query.businessKey));
-      if (query.startedBy) (where.push("json_extract(doc, '$.startedBy') = ?"), params.push(query.startedBy));
+      const filter = (clause: string, value: unknown): void => {
+        where.push(clause);
+        params.push(value);
+      };
+      if (query.status) filter('status = ?', query.status);
+      if (query.processKey) filter('process_key = ?', query.processKey);
+      if (query.businessKey) filter('business_key = ?', query.businessKey);
+      if (query.startedBy) filter("json_extract(doc, '$.startedBy') = ?", query.startedBy);
       const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
       const total = (db.prepare(`SELECT count(*) AS n FROM instances ${clause}`).get(...params) as { n: number }).n;
       const rows = db
@@ -214,7 +218,14 @@ export function createSqliteStore(dataDir: string): Store {
       const where: string[] = [];
       const params: unknown[] = [];
       const who: string[] = [];
-      if (query.assignee) (who.push('t.assignee = ?'), params.push(query.assignee));
+      const filter = (clause: string, value: unknown): void => {
+        where.push(clause);
+        params.push(value);
+      };
+      if (query.assignee) {
+        who.push('t.assignee = ?');
+        params.push(query.assignee);
+      }
       if (query.candidateGroups?.length) {
         who.push(
           `t.id IN (SELECT task_id FROM task_candidates WHERE kind = 'group' AND name IN (${query.candidateGroups
@@ -228,7 +239,7 @@ export function createSqliteStore(dataDir: string): Store {
         params.push(query.candidateUser);
       }
       if (who.length) where.push(`(${who.join(' OR ')})`);
-      if (query.instanceId) (where.push('t.instance_id = ?'), params.push(query.instanceId));
+      if (query.instanceId) filter('t.instance_id = ?', query.instanceId);
       const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
       const total = (db.prepare(`SELECT count(*) AS n FROM tasks t ${clause}`).get(...params) as { n: number }).n;
       const rows = db

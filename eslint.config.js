@@ -1,0 +1,41 @@
+// Lint: typescript-eslint's recommended rules, and each vendor SDK fenced into its one folder.
+import tseslint from 'typescript-eslint';
+
+const fenced = (names, folder) => ({
+  group: names,
+  message: `import this only from ${folder}`,
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'data/', 'tmp/', 'modeler/dist/'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['server/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            fenced(['bpmn-engine', 'bpmn-elements', 'bpmn-moddle', 'moddle-context-serializer', 'jexl', '@0dep/piso'], 'server/engine/'),
+            fenced(['better-sqlite3'], 'server/store/sqlite/'),
+          ],
+        },
+      ],
+    },
+  },
+  { files: ['server/engine/**/*.ts'], rules: { 'no-restricted-imports': 'off' } },
+  {
+    files: ['server/store/sqlite/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [fenced(['bpmn-engine', 'bpmn-elements', 'bpmn-moddle', 'moddle-context-serializer', 'jexl'], 'server/engine/')] },
+      ],
+    },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);
