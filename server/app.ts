@@ -58,7 +58,7 @@ export function createApp({ log, authenticator, bodyLimitBytes, routers, health 
   app.use(
     bodyParser({
       enableTypes: ['json', 'xml'],
-      extendTypes: { xml: ['application/bpmn+xml'] },
+      extendTypes: { xml: ['text/xml', 'application/xml', 'application/bpmn+xml'] },
       jsonLimit: bodyLimitBytes,
       xmlLimit: bodyLimitBytes,
       encoding: 'utf-8',

@@ -38,7 +38,7 @@ export function createBaton(config: Config, deps: { log: Logger; users: StoredUs
   const store = createSqliteStore(config.store.dataDir);
   const definitions = createDefinitionCache(store);
   let jobs: ReturnType<typeof createJobService> | null = null;
-  const executor = createExecutor({ store, definitions, clock, onJobs: () => jobs?.notify() });
+  const executor = createExecutor({ store, definitions, clock, log, onJobs: () => jobs?.notify() });
   jobs = createJobService(store, executor, clock);
   const deployments = createDeploymentService(store, clock);
   const instances = createInstanceService(store, definitions, executor);

@@ -21,7 +21,13 @@ function readMultipart(ctx: Context, limit: number): Promise<{ files: BpmnFile[]
       ctx.req.resume();
       reject(err);
     };
-    const parser = busboy({ headers: ctx.req.headers, limits: { fileSize: limit, files: MAX_FILES, fields: 20, fieldSize: 4096 } });
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: ctx.req.headers, limits: { fileSize: limit, files: MAX_FILES, fields: 20, fieldSize: 4096 } });
+    } catch (err) {
+      reject(new ValidationError(`malformed multipart request: ${(err as Error).message}`));
+      return;
+    }
     parser.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => {

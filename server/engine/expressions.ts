@@ -50,6 +50,9 @@ function compile(source: string): CompiledExpression {
       if (node.type === 'Identifier' && FORBIDDEN.has(String(node.value))) {
         throw new ExpressionError(`"${String(node.value)}" is not allowed`);
       }
+      if (node.type === 'FilterExpression' && !node.relative && (node.expr as AstNode | undefined)?.type !== 'Literal') {
+        throw new ExpressionError('computed property names are not allowed; write a.b or a["b"]');
+      }
       if (node.type === 'Literal' && typeof node.value === 'string' && FORBIDDEN.has(node.value)) {
         throw new ExpressionError(`"${node.value}" is not allowed`);
       }

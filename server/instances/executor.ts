@@ -3,6 +3,7 @@ import { evaluate } from '../engine/expressions.ts';
 import type { CompiledProcess } from '../engine/definitions.ts';
 import { NotWaitingError, runInstance, type Action, type RunResult } from '../engine/runner.ts';
 import { ConflictError, RevisionConflictError } from '../errors.ts';
+import type { Logger } from 'pino';
 import type { HistoryEvent, InstanceRecord, Job, Store, UserTask, Variables } from '../store/types.ts';
 import type { DefinitionCache } from './definitions.ts';
 
@@ -38,12 +39,13 @@ export interface ExecutorDeps {
   clock: () => Date;
   /** told when an instance saved new jobs, so long-polling workers wake up */
   onJobs?: () => void;
+  log: Logger;
 }
 
 const MAX_ATTEMPTS = 20;
 
 /** Creates the one place where instances change: load → run → save with CAS (DESIGN.md 1 and 2). */
-export function createExecutor({ store, definitions, clock, onJobs }: ExecutorDeps): Executor {
+export function createExecutor({ store, definitions, clock, onJobs, log }: ExecutorDeps): Executor {
   const queues = new Map<string, Promise<unknown>>();
 
   /** runs transitions of one instance one after another inside this process */
@@ -58,6 +60,18 @@ export function createExecutor({ store, definitions, clock, onJobs }: ExecutorDe
 
   const numbered = (record: InstanceRecord, events: NewEvent[], now: Date): HistoryEvent[] =>
     events.map((event) => ({ instanceId: record.id, seq: ++record.historySeq, at: now.toISOString(), ...event }));
+
+  /** one log line for each saved event that changes the instance's life: start, end, incidents */
+  const logLifecycle = (record: InstanceRecord, events: HistoryEvent[]): void => {
+    for (const event of events) {
+      if (!event.type.startsWith('instance.') && event.type !== 'incident.created') continue;
+      const level = event.type === 'instance.failed' || event.type === 'incident.created' ? 'warn' : 'info';
+      log[level](
+        { instanceId: record.id, processKey: record.processKey, event: event.type, elementId: event.elementId, message: event.data?.message },
+        event.type,
+      );
+    }
+  };
 
   const merge = (record: InstanceRecord, run: RunResult, process: CompiledProcess, now: Date): NewEvent[] => {
     const at = now.toISOString();
@@ -156,7 +170,9 @@ export function createExecutor({ store, definitions, clock, onJobs }: ExecutorDe
       };
       const events: NewEvent[] = [{ type: 'instance.started', user, data: { variables } }];
       events.push(...(await execute(record, { type: 'start' }, now)));
-      await store.createInstance(record, numbered(record, events, now));
+      const saved = numbered(record, events, now);
+      await store.createInstance(record, saved);
+      logLifecycle(record, saved);
       if (record.jobs.length) onJobs?.();
       return record;
     },
@@ -173,12 +189,14 @@ export function createExecutor({ store, definitions, clock, onJobs }: ExecutorDe
           const events = [...(step.events ?? [])];
           step.change?.(record, now);
           if (step.action) events.push(...(await execute(record, step.action, now)));
+          const saved = numbered(record, events, now);
           try {
-            await store.updateInstance(record, expected, numbered(record, events, now));
+            await store.updateInstance(record, expected, saved);
           } catch (err) {
             if (err instanceof RevisionConflictError && attempt < MAX_ATTEMPTS) continue;
             throw err;
           }
+          logLifecycle(record, saved);
           record.revision = expected + 1;
           if (record.jobs.some((job) => job.lockedBy === null)) onJobs?.();
           return step.result(record);

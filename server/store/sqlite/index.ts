@@ -63,7 +63,8 @@ export function createSqliteStore(dataDir: string): Store {
        VALUES (@id, @processKey, @businessKey, @status, @revision, @startedAt, @nextTimerAt, @doc)`,
     ),
     updateInstance: db.prepare(
-      `UPDATE instances SET status = @status, revision = @revision, next_timer_at = @nextTimerAt, doc = @doc
+      `UPDATE instances SET process_key = @processKey, business_key = @businessKey, status = @status, revision = @revision,
+         next_timer_at = @nextTimerAt, doc = @doc
        WHERE id = @id AND revision = @expected`,
     ),
     getInstance: db.prepare('SELECT doc FROM instances WHERE id = ?'),
