@@ -180,7 +180,7 @@ export interface Store {
   latestVersion(key: string): Promise<ProcessVersion | null>;
   /** One version of a process, or null. */
   getVersion(key: string, version: number): Promise<ProcessVersion | null>;
-  /** All versions of all processes, newest first within each key, keys in name order. */
+  /** All versions (of one key, or of all), keys in alphabetical order, newest version first within a key. */
   listVersions(key?: string): Promise<ProcessVersion[]>;
 
   /** Inserts a new instance (revision 1) with its first history events. */

@@ -104,6 +104,7 @@ export function createSqliteStore(dataDir: string): Store {
       q.deleteJobs.run(record.id);
       q.deleteSubscriptions.run(record.id);
     }
+    for (const work of [...record.userTasks, ...record.jobs]) q.insertOwner.run(work.id, record.id);
     if (record.status !== 'running') return;
     for (const task of record.userTasks) {
       q.insertTask.run(
@@ -113,12 +114,10 @@ export function createSqliteStore(dataDir: string): Store {
         task.createdAt,
         JSON.stringify({ ...task, instanceId: record.id, processKey: record.processKey, businessKey: record.businessKey }),
       );
-      q.insertOwner.run(task.id, record.id);
       for (const group of new Set(task.candidateGroups)) q.insertCandidate.run(task.id, 'group', group);
       for (const user of new Set(task.candidateUsers)) q.insertCandidate.run(task.id, 'user', user);
     }
     for (const job of record.jobs) {
-      q.insertOwner.run(job.id, record.id);
       q.insertJob.run(job.id, record.id, job.topic, job.availableAt, job.lockExpiresAt, job.incident ? 1 : 0, job.createdAt);
     }
     for (const sub of record.messages) q.insertSubscription.run(record.id, sub.name, record.businessKey);
