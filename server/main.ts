@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   const baton = createBaton(config, { log, users });
   if (config.demo !== 'off') await deploySalary(baton.deployments);
   const port = await baton.listen();
-  const url = `http://localhost:${port}`;
+  const host = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
   log.info({ url, store: config.store.kind, demo: config.demo }, 'Baton is listening');
   const demo = config.demo === 'all' ? await startDemoSystems(url, log) : null;
 

@@ -15,7 +15,7 @@ export interface User {
 /** A user as the users file stores it: secrets only as scrypt hashes. */
 export interface StoredUser extends User {
   passwordHash: string;
-  /** hashes of API tokens; a token is sent as `Bearer <name>.<secret>` */
+  /** hashes of API tokens; a token is sent as `Bearer <name>:<secret>` (names hold no colon) */
   tokenHashes: string[];
 }
 
@@ -88,9 +88,9 @@ export function createAuthenticator(users: StoredUser[]): Authenticator {
       if (colon < 0) return null;
       [name, secret, kind] = [decoded.slice(0, colon), decoded.slice(colon + 1), 'password'];
     } else if (scheme?.toLowerCase() === 'bearer') {
-      const dot = credentials.indexOf('.');
-      if (dot < 0) return null;
-      [name, secret, kind] = [credentials.slice(0, dot), credentials.slice(dot + 1), 'token'];
+      const colon = credentials.indexOf(':');
+      if (colon < 0) return null;
+      [name, secret, kind] = [credentials.slice(0, colon), credentials.slice(colon + 1), 'token'];
     } else return null;
     const user = byName.get(name);
     if (!user || !secret) return null;

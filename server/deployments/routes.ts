@@ -36,12 +36,14 @@ function readMultipart(ctx: Context, limit: number): Promise<{ files: BpmnFile[]
         chunks.push(chunk);
       });
       stream.on('limit', () => fail(new PayloadTooLargeError(limit)));
+      stream.on('error', (err: Error) => fail(new ValidationError(`malformed multipart body: ${err.message}`)));
       stream.on('end', () => files.push({ name: info.filename || field, xml: Buffer.concat(chunks).toString('utf8') }));
     });
     parser.on('field', (name, value) => (fields[name] = value));
     parser.on('filesLimit', () => fail(new ValidationError(`at most ${MAX_FILES} files per deployment`)));
     parser.on('error', (err: Error) => fail(new ValidationError(`malformed multipart body: ${err.message}`)));
     parser.on('close', () => failed || resolve({ files, name: fields['deployment-name'] ?? fields.name }));
+    ctx.req.on('aborted', () => fail(new ValidationError('the upload was aborted')));
     ctx.req.pipe(parser);
   });
 }

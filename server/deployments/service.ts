@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { compileProcess, hashXml, parseBpmn } from '../engine/definitions.ts';
-import { NotFoundError, ValidationError, type Problem } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError, type Problem } from '../errors.ts';
 import type { Deployment, FormField, ProcessVersion, Store } from '../store/types.ts';
 
 /** One uploaded file. */
@@ -49,6 +49,34 @@ export function createDeploymentService(store: Store, clock: () => Date): Deploy
     };
   };
 
+  /** Numbers the changed processes after the newest stored versions and saves them. */
+  const save = async (found: { key: string; name: string; xml: string }[], name: string, user: string, warnings: Problem[]): Promise<DeploymentResult> => {
+    const now = clock().toISOString();
+    const deployment: Deployment = { id: randomUUID(), name, deployedAt: now, deployedBy: user, processes: [] };
+    const created: ProcessVersion[] = [];
+    for (const process of found) {
+      const hash = hashXml(process.xml);
+      const latest = await store.latestVersion(process.key);
+      if (latest && latest.hash === hash) {
+        deployment.processes.push({ key: process.key, version: latest.version, name: latest.name });
+        continue;
+      }
+      const version: ProcessVersion = {
+        key: process.key,
+        version: (latest?.version ?? 0) + 1,
+        name: process.name,
+        hash,
+        deploymentId: deployment.id,
+        deployedAt: now,
+        xml: process.xml,
+      };
+      created.push(version);
+      deployment.processes.push({ key: version.key, version: version.version, name: version.name });
+    }
+    await store.saveDeployment(deployment, created);
+    return { id: deployment.id, processes: deployment.processes, warnings };
+  };
+
   return {
     async deploy(files, name, user) {
       if (!files.length) throw new ValidationError('no BPMN file was sent', [{ path: 'files', message: 'send at least one .bpmn file' }]);
@@ -69,30 +97,14 @@ export function createDeploymentService(store: Store, clock: () => Date): Deploy
       }
       if (problems.length) throw new ValidationError(`the deployment has ${problems.length} problem(s); nothing was deployed`, problems);
 
-      const now = clock().toISOString();
-      const deployment: Deployment = { id: randomUUID(), name, deployedAt: now, deployedBy: user, processes: [] };
-      const created: ProcessVersion[] = [];
-      for (const process of found) {
-        const hash = hashXml(process.xml);
-        const latest = await store.latestVersion(process.key);
-        if (latest && latest.hash === hash) {
-          deployment.processes.push({ key: process.key, version: latest.version, name: latest.name });
-          continue;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await save(found, name, user, warnings);
+        } catch (err) {
+          // another deployment took the next version number meanwhile: number again
+          if (!(err instanceof ConflictError) || attempt >= 5) throw err;
         }
-        const version: ProcessVersion = {
-          key: process.key,
-          version: (latest?.version ?? 0) + 1,
-          name: process.name,
-          hash,
-          deploymentId: deployment.id,
-          deployedAt: now,
-          xml: process.xml,
-        };
-        created.push(version);
-        deployment.processes.push({ key: version.key, version: version.version, name: version.name });
       }
-      await store.saveDeployment(deployment, created);
-      return { id: deployment.id, processes: deployment.processes, warnings };
     },
 
     async listProcesses() {

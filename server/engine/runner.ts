@@ -60,6 +60,11 @@ interface Api {
   signal(message?: unknown): void;
 }
 
+interface Postponed {
+  executionId: string;
+  getPostponed?: () => Postponed[];
+}
+
 const USER_TASK_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask']);
 
 /**
@@ -130,9 +135,12 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
           if (isElement) record('element.failed', api, { message: api.content.error?.message ?? 'error' });
           break;
         case 'activity.discard':
+        case 'activity.execution.discard':
+          forget(api.executionId);
+          if (isElement && seen.delete(api.executionId)) record('element.cancelled', api);
+          break;
         case 'activity.leave':
           forget(api.executionId);
-          if (name === 'activity.discard' && isElement && seen.has(api.executionId)) record('element.cancelled', api);
           break;
         case 'flow.take':
           record('flow.taken', api);
@@ -142,9 +150,18 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     },
   };
 
+  /** remembers what was running when the instance was loaded, in sub-processes too */
+  const remember = (postponed: Postponed[]): void => {
+    for (const api of postponed) {
+      if (seen.has(api.executionId)) continue;
+      seen.add(api.executionId);
+      if (api.getPostponed) remember(api.getPostponed());
+    }
+  };
+
   /** a job whose task was interrupted (boundary event, sub-process error) is withdrawn */
   const withdraw = (elementId: string, executionId: string): void => {
-    if (!services.delete(executionId)) return;
+    if (!services.delete(executionId) || !seen.delete(executionId)) return;
     const element = model.elements.get(elementId);
     record('element.cancelled', { id: elementId, type: element?.type ?? '', executionId } as Api);
   };
@@ -184,6 +201,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     engine.recover(structuredClone(input.state) as Parameters<typeof engine.recover>[0]);
     await engine.resume({ listener } as unknown as Parameters<typeof engine.resume>[0]);
     await timers.settle();
+    remember(engine.execution.getPostponed() as unknown as Postponed[]);
     replaying = false;
     apply();
   }

@@ -174,7 +174,7 @@ export interface JobCandidate {
 
 /** The store contract. All methods are async so that networked stores fit. */
 export interface Store {
-  /** Saves a deployment and its new process versions; fails if a (key, version) exists. */
+  /** Saves a deployment and its new process versions, all or nothing; throws ConflictError if a (key, version) exists. */
   saveDeployment(deployment: Deployment, versions: ProcessVersion[]): Promise<void>;
   /** The newest version of a process, or null. */
   latestVersion(key: string): Promise<ProcessVersion | null>;

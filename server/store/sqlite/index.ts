@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { RevisionConflictError } from '../../errors.ts';
+import { ConflictError, RevisionConflictError } from '../../errors.ts';
 import type {
   Deployment,
   HistoryEvent,
@@ -158,7 +158,14 @@ export function createSqliteStore(dataDir: string): Store {
 
   return {
     async saveDeployment(deployment, versions) {
-      deployTx(deployment, versions);
+      try {
+        deployTx(deployment, versions);
+      } catch (err) {
+        if (String((err as { code?: string }).code).startsWith('SQLITE_CONSTRAINT')) {
+          throw new ConflictError(`a version of ${versions.map((v) => `${v.key}@${v.version}`).join(', ')} exists already`);
+        }
+        throw err;
+      }
     },
     async latestVersion(key) {
       const row = q.latestVersion.get(key) as VersionRow | undefined;

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, readConfig } from '../../server/config.ts';
+
+const ROOT = path.join(import.meta.dirname, '../..');
+
+/** The ConfigError readConfig throws for an environment; fails when it throws nothing else. */
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    readConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail(`readConfig accepted ${JSON.stringify(env)}`);
+}
+
+Feature('Baton reads its configuration from the environment', () => {
+  Scenario('nothing set but the demo users', () => {
+    Then('the defaults apply', () => {
+      const config = readConfig({ BATON_DEMO: 'users' });
+      assert.deepEqual(config, {
+        port: 3000,
+        host: '0.0.0.0',
+        store: { kind: 'sqlite', dataDir: path.resolve('./data') },
+        usersFile: null,
+        demo: 'users',
+        logLevel: 'info',
+        timerIntervalMs: 1000,
+        bodyLimitBytes: 5 * 1024 * 1024,
+      });
+      assert.ok(Object.isFrozen(config));
+    });
+  });
+
+  Scenario('every variable set', () => {
+    Then('each is read, paths resolved against the working directory', () => {
+      const config = readConfig({
+        PORT: '8080',
+        BATON_HOST: '127.0.0.1',
+        BATON_DATA_DIR: 'var/baton',
+        BATON_USERS_FILE: 'etc/users.json',
+        BATON_DEMO: 'off',
+        BATON_LOG_LEVEL: 'debug',
+        BATON_TIMER_INTERVAL_MS: '250',
+        BATON_BODY_LIMIT_BYTES: '2048',
+      });
+      assert.deepEqual(config, {
+        port: 8080,
+        host: '127.0.0.1',
+        store: { kind: 'sqlite', dataDir: path.resolve('var/baton') },
+        usersFile: path.resolve('etc/users.json'),
+        demo: 'off',
+        logLevel: 'debug',
+        timerIntervalMs: 250,
+        bodyLimitBytes: 2048,
+      });
+    });
+
+    Then('MONGODB_URI picks the MongoDB store', () => {
+      const config = readConfig({ BATON_DEMO: 'all', MONGODB_URI: 'mongodb+srv://db.example.com/baton' });
+      assert.deepEqual(config.store, { kind: 'mongodb', uri: 'mongodb+srv://db.example.com/baton' });
+      assert.equal(config.demo, 'all');
+    });
+  });
+
+  Scenario('demo users off and no users file', () => {
+    Then('it is refused: no one could sign in', () => {
+      assert.equal(
+        configError({}).message,
+        'Invalid configuration:\n- BATON_USERS_FILE is required when BATON_DEMO is off (no user could sign in)',
+      );
+      assert.match(configError({ BATON_DEMO: 'off' }).message, /BATON_USERS_FILE is required/);
+    });
+  });
+
+  Scenario('bad values', () => {
+    Then('each bad variable is named, all in one error', () => {
+      const error = configError({
+        PORT: 'eighty',
+        BATON_DEMO: 'bogus',
+        MONGODB_URI: 'http://db.example.com',
+        BATON_LOG_LEVEL: 'loud',
+        BATON_TIMER_INTERVAL_MS: '5',
+        BATON_BODY_LIMIT_BYTES: 'lots',
+      });
+      assert.deepEqual(error.message.split('\n'), [
+        'Invalid configuration:',
+        '- PORT must be an integer from 0 to 65535, got "eighty"',
+        '- BATON_DEMO must be one of all, users, off, got "bogus"',
+        '- BATON_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+        '- BATON_TIMER_INTERVAL_MS must be an integer from 10 to 3600000, got "5"',
+        '- BATON_BODY_LIMIT_BYTES must be an integer from 1024 to 104857600, got "lots"',
+        '- MONGODB_URI must start with mongodb:// or mongodb+srv://',
+        // BATON_DEMO fell back to off and there is no users file
+        '- BATON_USERS_FILE is required when BATON_DEMO is off (no user could sign in)',
+      ]);
+    });
+
+    Then('PORT out of range or not a whole number is refused', () => {
+      for (const port of ['-1', '65536', '3000.5', 'abc', '80 80']) {
+        assert.match(configError({ BATON_DEMO: 'users', PORT: port }).message, new RegExp(`PORT must be an integer from 0 to 65535, got "${port}"`), port);
+      }
+    });
+
+    Then('PORT must be written in decimal digits', () => {
+      // Number() alone would take " " as 0 (a random port) and "0x50" as 80
+      for (const port of [' ', '0x50', '1e3']) {
+        assert.match(configError({ BATON_DEMO: 'users', PORT: port }).message, /PORT must be an integer/, JSON.stringify(port));
+      }
+    });
+
+    Then('BATON_DEMO is one of all, users, off', () => {
+      for (const demo of ['bogus', 'ALL', 'on', 'true']) {
+        assert.match(configError({ BATON_DEMO: demo, BATON_USERS_FILE: 'users.json' }).message, new RegExp(`BATON_DEMO must be one of all, users, off, got "${demo}"`));
+      }
+    });
+
+    Then('MONGODB_URI must be a MongoDB connection string', () => {
+      for (const uri of ['localhost:27017', 'postgres://db', 'mongodb:/db']) {
+        assert.match(configError({ BATON_DEMO: 'users', MONGODB_URI: uri }).message, /MONGODB_URI must start with mongodb:\/\/ or mongodb\+srv:\/\//, uri);
+      }
+    });
+  });
+
+  Scenario('npm start with a bad value', () => {
+    Then('exits with code 2 before listening, naming the variable', async () => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'baton-config-'));
+      // only what node needs, so no BATON_* of the developer's shell leaks in
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', BATON_DEMO: 'bogus', PORT: '0', BATON_DATA_DIR: dataDir };
+      const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      clearTimeout(timer);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      assert.equal(code, 2, `stderr: ${stderr}`);
+      assert.match(stderr, /^Invalid configuration:\n/);
+      assert.match(stderr, /- BATON_DEMO must be one of all, users, off, got "bogus"/);
+      assert.doesNotMatch(stdout, /listening/i);
+    });
+  });
+});
