@@ -18,12 +18,32 @@ export default tseslint.config(
           patterns: [
             fenced(['bpmn-engine', 'bpmn-elements', 'bpmn-moddle', 'moddle-context-serializer', 'jexl', '@0dep/piso'], 'server/engine/'),
             fenced(['better-sqlite3'], 'server/store/sqlite/'),
+            fenced(['twilio', 'twilio/*'], 'server/connectors/twilio.ts'),
+            fenced(['nodemailer', 'nodemailer/*'], 'server/connectors/email.ts'),
           ],
         },
       ],
     },
   },
   { files: ['server/engine/**/*.ts'], rules: { 'no-restricted-imports': 'off' } },
+  ...[
+    ['server/connectors/twilio.ts', ['nodemailer', 'nodemailer/*'], 'server/connectors/email.ts'],
+    ['server/connectors/email.ts', ['twilio', 'twilio/*'], 'server/connectors/twilio.ts'],
+  ].map(([file, others, home]) => ({
+    files: [file],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            fenced(['bpmn-engine', 'bpmn-elements', 'bpmn-moddle', 'moddle-context-serializer', 'jexl', '@0dep/piso'], 'server/engine/'),
+            fenced(['better-sqlite3'], 'server/store/sqlite/'),
+            fenced(others, home),
+          ],
+        },
+      ],
+    },
+  })),
   {
     files: ['server/store/sqlite/**/*.ts'],
     rules: {

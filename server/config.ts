@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseRetryCycle, type RetryPolicy } from './engine/retry.ts';
 
 /** Which demo parts `npm start` brings up. */
 export type DemoMode = 'all' | 'users' | 'off';
@@ -7,6 +8,35 @@ export type DemoMode = 'all' | 'users' | 'off';
 export type StoreConfig =
   | { kind: 'sqlite'; dataDir: string }
   | { kind: 'mongodb'; uri: string };
+
+/** The built-in connectors: in-process workers on reserved topics (README, "Connectors"). */
+export type ConnectorName = 'sms' | 'email' | 'http';
+export const CONNECTOR_NAMES: readonly ConnectorName[] = ['sms', 'email', 'http'];
+
+/** Twilio credentials; the auth token is a secret and is never logged. */
+export interface TwilioConfig {
+  readonly accountSid: string;
+  readonly authToken: string;
+  /** sender: an E.164 number or a Messaging Service SID (MG...) */
+  readonly from: string;
+  /** base URL of Twilio's REST API (a gateway or test endpoint that speaks it) */
+  readonly apiUrl: string;
+}
+
+/** What the built-in connectors need. Without Twilio or SMTP set, SMS and e-mail are only logged. */
+export interface ConnectorsConfig {
+  readonly enabled: readonly ConnectorName[];
+  readonly twilio: TwilioConfig | null;
+  /** smtp:// or smtps:// URL, credentials included (a secret: never logged) */
+  readonly smtpUrl: string | null;
+  readonly mailFrom: string;
+  /** E.164 number that gets SMS without another recipient */
+  readonly adminPhone: string | null;
+  /** address that gets e-mail without another recipient */
+  readonly adminEmail: string | null;
+  /** longest wait for one HTTP connector call */
+  readonly httpTimeoutMs: number;
+}
 
 /** Baton's configuration, read once from the environment by {@link readConfig}. */
 export interface Config {
@@ -20,12 +50,21 @@ export interface Config {
   readonly timerIntervalMs: number;
   /** largest accepted request body (BPMN uploads and JSON), in bytes */
   readonly bodyLimitBytes: number;
+  /** where people reach Baton's web app; links in e-mails point there */
+  readonly publicUrl: string;
+  /** retries of a failing job when its model sets none (BATON_RETRY_CYCLE) */
+  readonly retryPolicy: RetryPolicy;
+  readonly connectors: ConnectorsConfig;
 }
 
 /** Thrown when the environment holds bad values; its message names every bad variable. */
 export class ConfigError extends Error {}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** A phone number in E.164 form: + and 7 to 15 digits. */
+export const E164 = /^\+[1-9]\d{6,14}$/;
+/** A plain e-mail address (no display name). */
+export const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+$/;
 
 /**
  * Reads the configuration from the environment, reports every problem at once and returns a
@@ -53,6 +92,27 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     return raw as T;
   };
 
+  /** a URL of one of the protocols; the value is never echoed (it may hold a password) */
+  const url = (name: string, protocols: string[], example: string): string | null => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return null;
+    const parsed = URL.canParse(raw) ? new URL(raw) : null;
+    if (!parsed || !protocols.includes(parsed.protocol) || !parsed.hostname) {
+      problems.push(`${name} must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL such as ${example}`);
+      return null;
+    }
+    return raw.replace(/\/+$/, '');
+  };
+  const matching = (name: string, pattern: RegExp, what: string): string | null => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return null;
+    if (!pattern.test(raw.trim())) {
+      problems.push(`${name} must be ${what}, got "${raw}"`);
+      return null;
+    }
+    return raw.trim();
+  };
+
   const port = int('PORT', 3000, 0, 65535);
   const demo = oneOf<DemoMode>('BATON_DEMO', ['all', 'users', 'off'], 'off');
   const logLevel = oneOf('BATON_LOG_LEVEL', LOG_LEVELS, 'info');
@@ -68,6 +128,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('BATON_USERS_FILE is required when BATON_DEMO is off (no user could sign in)');
   }
 
+  const publicUrl = url('BATON_PUBLIC_URL', ['http:', 'https:'], 'https://baton.example.com') ?? `http://localhost:${port}`;
+  let retryPolicy: RetryPolicy = { retries: 3, intervalsMs: [10_000] };
+  if (env.BATON_RETRY_CYCLE) {
+    try {
+      retryPolicy = parseRetryCycle(env.BATON_RETRY_CYCLE);
+    } catch (err) {
+      problems.push(`BATON_RETRY_CYCLE: ${(err as Error).message}`);
+    }
+  }
+  const connectors = readConnectors(env, problems, { int, url, matching });
+
   if (problems.length) throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   const store: StoreConfig = mongoUri ? { kind: 'mongodb', uri: mongoUri } : { kind: 'sqlite', dataDir };
   return Object.freeze({
@@ -79,5 +150,51 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     timerIntervalMs,
     bodyLimitBytes,
+    publicUrl,
+    retryPolicy: Object.freeze({ ...retryPolicy, intervalsMs: Object.freeze([...retryPolicy.intervalsMs]) as number[] }),
+    connectors,
+  });
+}
+
+interface Readers {
+  int(name: string, fallback: number, min: number, max: number): number;
+  url(name: string, protocols: string[], example: string): string | null;
+  matching(name: string, pattern: RegExp, what: string): string | null;
+}
+
+/** The connector variables: SMTP, Twilio, admin recipients, which connectors run. */
+function readConnectors(env: NodeJS.ProcessEnv, problems: string[], { int, url, matching }: Readers): ConnectorsConfig {
+  let enabled: ConnectorName[] = [...CONNECTOR_NAMES];
+  const listed = env.BATON_CONNECTORS?.trim();
+  if (listed) {
+    const names = listed === 'none' ? [] : listed.split(',').map((name) => name.trim());
+    const unknown = names.filter((name) => !CONNECTOR_NAMES.includes(name as ConnectorName));
+    if (unknown.length) problems.push(`BATON_CONNECTORS must be "none" or a list of ${CONNECTOR_NAMES.join(', ')}, got "${listed}"`);
+    else enabled = CONNECTOR_NAMES.filter((name) => names.includes(name));
+  }
+
+  const smtpUrl = url('SMTP_URL', ['smtp:', 'smtps:'], 'smtp://user:password@mail.example.com:587');
+  const mailFrom = matching('MAIL_FROM', /^(?:[^<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'an e-mail address, optionally as "Name <address>"');
+  const adminEmail = matching('ADMIN_EMAIL', EMAIL, 'an e-mail address');
+  const adminPhone = matching('ADMIN_PHONE', E164, 'a phone number in E.164 form, e.g. +41791234567');
+
+  const accountSid = matching('TWILIO_ACCOUNT_SID', /^AC[0-9a-fA-F]{32}$/, 'a Twilio Account SID (AC followed by 32 hex digits)');
+  const authToken = env.TWILIO_AUTH_TOKEN?.trim() || null;
+  const from = matching('TWILIO_FROM', /^(?:\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/, 'an E.164 phone number or a Messaging Service SID (MG...)');
+  const apiUrl = url('TWILIO_API_URL', ['https:', 'http:'], 'https://api.twilio.com') ?? 'https://api.twilio.com';
+  const twilioSet = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'].filter((name) => env[name]?.trim());
+  if (twilioSet.length && twilioSet.length < 3) {
+    problems.push(`TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM go together: ${twilioSet.join(', ')} set, the others not`);
+  }
+  const twilio = accountSid && authToken && from ? Object.freeze({ accountSid, authToken, from, apiUrl }) : null;
+
+  return Object.freeze({
+    enabled: Object.freeze(enabled) as ConnectorName[],
+    twilio,
+    smtpUrl,
+    mailFrom: mailFrom ?? 'Baton <baton@localhost>',
+    adminPhone,
+    adminEmail,
+    httpTimeoutMs: int('BATON_HTTP_TIMEOUT_MS', 30_000, 100, 600_000),
   });
 }

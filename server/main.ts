@@ -21,12 +21,12 @@ async function main(): Promise<void> {
   if (config.usersFile) users.push(...loadUsersFile(config.usersFile));
   if (config.demo !== 'off') users.push(...(await demoUsers()).filter((demo) => !users.some((user) => user.name === demo.name)));
 
-  const baton = createBaton(config, { log, users });
+  const baton = await createBaton(config, { log, users });
   if (config.demo !== 'off') await deploySalary(baton.deployments);
   const port = await baton.listen();
   const host = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  log.info({ url, store: config.store.kind, demo: config.demo }, 'Baton is listening');
+  log.info({ url, store: config.store.kind, demo: config.demo, connectors: baton.connectors.health() }, 'Baton is listening');
   const demo = config.demo === 'all' ? await startDemoSystems(url, log) : null;
 
   const shutdown = async (signal: string): Promise<void> => {

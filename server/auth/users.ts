@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { E164, EMAIL } from '../config.ts';
 import { digest, hashSecret, verifySecret } from './secrets.ts';
 
 /** What a user may do: see the README's role table. */
@@ -17,9 +18,13 @@ export interface StoredUser extends User {
   passwordHash: string;
   /** hashes of API tokens; a token is sent as `Bearer <name>:<secret>` (names hold no colon) */
   tokenHashes: string[];
+  /** where task notifications go */
+  email?: string;
+  /** E.164 number for SMS */
+  phone?: string;
 }
 
-/** Reads and checks a users file: `{"users": [{name, passwordHash, groups, roles, tokenHashes}]}`. */
+/** Reads and checks a users file: `{"users": [{name, passwordHash, groups, roles, tokenHashes, email, phone}]}`. */
 export function loadUsersFile(file: string): StoredUser[] {
   let parsed: unknown;
   try {
@@ -37,17 +42,23 @@ export function loadUsersFile(file: string): StoredUser[] {
     }
     const roles = entry.roles ?? ['user'];
     if (!Array.isArray(roles) || roles.some((role) => !ROLES.includes(role))) throw new Error(`${where}: roles must be of ${ROLES.join(', ')}`);
+    if (entry.email !== undefined && (typeof entry.email !== 'string' || !EMAIL.test(entry.email))) throw new Error(`${where}: email must be an e-mail address`);
+    if (entry.phone !== undefined && (typeof entry.phone !== 'string' || !E164.test(entry.phone))) {
+      throw new Error(`${where}: phone must be in E.164 form, e.g. +41791234567`);
+    }
     return {
       name: entry.name,
       passwordHash: entry.passwordHash,
       groups: Array.isArray(entry.groups) ? entry.groups.map(String) : [],
       roles,
       tokenHashes: Array.isArray(entry.tokenHashes) ? entry.tokenHashes.map(String) : [],
+      ...(entry.email ? { email: entry.email } : {}),
+      ...(entry.phone ? { phone: entry.phone } : {}),
     };
   });
 }
 
-/** The demo users of `BATON_DEMO`: demo/demo (admin), mary/mary (managers), worker/worker. */
+/** The demo users of `BATON_DEMO`: demo/demo (admin), mary/mary (managers), worker/worker; each with `<name>@example.com`. */
 export async function demoUsers(): Promise<StoredUser[]> {
   const make = async (name: string, roles: Role[], groups: string[]): Promise<StoredUser> => ({
     name,
@@ -55,6 +66,7 @@ export async function demoUsers(): Promise<StoredUser[]> {
     groups,
     roles,
     tokenHashes: [],
+    email: `${name}@example.com`,
   });
   return Promise.all([
     make('demo', ['admin'], ['admins']),

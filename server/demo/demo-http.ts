@@ -1,6 +1,9 @@
 /**
  * The little HTTP server both demo systems are built on: JSON in and out, RFC 9457 problem
- * bodies for errors, a size limit on request bodies and a simulated network latency.
+ * bodies for errors, a size limit on request bodies, a simulated network latency, and an outage
+ * switch to show Baton's retries and incidents: `POST /outage` with `{"seconds": 60}` (down for a
+ * while) or `{"requests": 2}` (the next two calls fail), `DELETE /outage` to end it. While down
+ * the system answers 503.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
@@ -10,6 +13,8 @@ export interface DemoSystem {
   listen(port?: number, host?: string): Promise<string>;
   /** Stops listening and drops open connections. */
   close(): Promise<void>;
+  /** Makes the system answer 503 for a while or for a number of requests (both: whichever ends first); none ends it. */
+  outage(spec?: { seconds?: number; requests?: number }): void;
 }
 
 /** Options shared by the demo systems. */
@@ -50,6 +55,20 @@ const maxBodyBytes = 16 * 1024;
 /** Builds a demo system named `name` (used in problem bodies) that serves `routes`. */
 export function createDemoSystem(name: string, routes: readonly DemoRoute[], opts: DemoSystemOptions = {}): DemoSystem {
   const latency = (): number => opts.latencyMs ?? 150 + Math.floor(Math.random() * 250);
+  let down: { until: number; requests: number } | null = null;
+  const outage = (spec: { seconds?: number; requests?: number } = {}): void => {
+    const { seconds, requests } = spec;
+    down = seconds || requests ? { until: seconds ? Date.now() + seconds * 1000 : Infinity, requests: requests ?? Infinity } : null;
+  };
+  /** true while an outage lasts; counts the request against it */
+  const isDown = (): boolean => {
+    if (down && Date.now() < down.until && down.requests > 0) {
+      down.requests--;
+      return true;
+    }
+    down = null;
+    return false;
+  };
 
   const server = createServer((req, res) => {
     void answer(req)
@@ -62,6 +81,8 @@ export function createDemoSystem(name: string, routes: readonly DemoRoute[], opt
 
   async function answer(req: IncomingMessage): Promise<JsonReply> {
     const { pathname } = new URL(req.url ?? '/', 'http://demo.invalid');
+    if (pathname === '/outage') return switchOutage(req);
+    if (isDown()) throw new ProblemError(503, 'Service Unavailable', `The ${name} system is down (demo outage)`, { 'retry-after': '10' });
     const matching = routes.flatMap((route) => {
       const match = route.path.exec(pathname);
       return match ? [{ route, params: match.slice(1) }] : [];
@@ -75,7 +96,22 @@ export function createDemoSystem(name: string, routes: readonly DemoRoute[], opt
     return hit.route.handle(hit.params.map(decodeParam), () => readJsonBody(req));
   }
 
+  async function switchOutage(req: IncomingMessage): Promise<JsonReply> {
+    if (req.method === 'DELETE') {
+      outage();
+      return { status: 200, body: { system: name, down: false } };
+    }
+    if (req.method !== 'POST') throw new ProblemError(405, 'Method Not Allowed', '/outage allows POST, DELETE', { allow: 'POST, DELETE' });
+    const body = (await readJsonBody(req)) as { seconds?: unknown; requests?: unknown } | null;
+    const count = (value: unknown): number | undefined => (typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined);
+    const spec = { seconds: count(body?.seconds), requests: count(body?.requests) };
+    if (!spec.seconds && !spec.requests) throw new ProblemError(400, 'Bad Request', 'Send {"seconds": n} or {"requests": n} with a positive whole number');
+    outage(spec);
+    return { status: 200, body: { system: name, down: true, ...spec } };
+  }
+
   return {
+    outage,
     listen(port = 0, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -1,7 +1,9 @@
 /**
  * External-task workers for the salary demo. They talk to Baton only through its public REST
  * API (fetch-and-lock, complete, failure, bpmn-error) exactly as a customer's worker would, and
- * call the demo accounting and bonus systems. Notification topics only log what they would send.
+ * call the demo accounting and bonus systems. A failure is reported without retries, so Baton's
+ * retry cycle (the model's camunda:failedJobRetryTimeCycle) decides when to try again. SMS and
+ * e-mail (notify.*) are Baton's built-in connectors, not these workers.
  */
 
 /** The logging the workers need; a pino logger fits. */
@@ -56,10 +58,9 @@ class TechnicalError extends Error {
 const asyncResponseTimeout = 20_000;
 const lockDuration = 30_000;
 const requestTimeout = 10_000;
-const retryTimeout = 5_000;
 const maxBackoff = 10_000;
 
-/** Starts one long-polling loop per demo worker: `demo-accounting`, `demo-bonus`, `demo-notify`. */
+/** Starts one long-polling loop per demo worker: `demo-accounting`, `demo-bonus`. */
 export function startDemoWorkers(opts: DemoWorkersOptions): DemoWorkers {
   const { log } = opts;
   const controller = new AbortController();
@@ -68,7 +69,6 @@ export function startDemoWorkers(opts: DemoWorkersOptions): DemoWorkers {
   const workers: Record<string, readonly string[]> = {
     'demo-accounting': ['accounting.salary-base', 'accounting.payroll'],
     'demo-bonus': ['bonus.calculate'],
-    'demo-notify': ['notify.sms', 'notify.email'],
   };
   const authorization = `Basic ${Buffer.from(`${opts.user}:${opts.password}`).toString('base64')}`;
   const batonBase = opts.batonUrl.replace(/\/+$/, '');
@@ -118,10 +118,11 @@ export function startDemoWorkers(opts: DemoWorkersOptions): DemoWorkers {
     } catch (error) {
       // On stop, leave the task alone: its lock expires and it is fetched again later.
       if (stopping()) return;
-      const retries = error instanceof TechnicalError && !error.retry ? 0 : Math.max((task.retries ?? 3) - 1, 0);
+      // a failure worth a retry leaves retries to Baton's retry cycle; one that needs a human is an incident now
+      const retries = error instanceof TechnicalError && !error.retry ? { retries: 0 } : {};
       const errorMessage = messageOf(error);
-      log.warn({ ...context, error: errorMessage, retries }, 'External task failed');
-      return report(workerId, task, 'failure', { errorMessage, retries, retryTimeout });
+      log.warn({ ...context, error: errorMessage, ...retries }, 'External task failed');
+      return report(workerId, task, 'failure', { errorMessage, ...retries });
     }
     if (outcome.kind === 'bpmn-error') {
       log.info({ ...context, errorCode: outcome.errorCode }, 'External task raised a BPMN error');
@@ -164,21 +165,12 @@ export function startDemoWorkers(opts: DemoWorkersOptions): DemoWorkers {
 }
 
 function createHandlers(opts: DemoWorkersOptions): Readonly<Record<string, TopicHandler>> {
-  const { log, accountingUrl, bonusUrl } = opts;
+  const { accountingUrl, bonusUrl } = opts;
   const unknownEmployee = (employeeId: string): Outcome => ({
     kind: 'bpmn-error',
     errorCode: 'EMPLOYEE_UNKNOWN',
     errorMessage: `Employee ${employeeId} is unknown`,
   });
-  const notify =
-    (text: (employeeId: string) => string): TopicHandler =>
-    (task) => {
-      const value = task.variables['employeeId'];
-      const employeeId = typeof value === 'string' ? value : '(unknown)';
-      const line = { topic: task.topicName, instanceId: task.instanceId, employeeId, text: text(employeeId) };
-      log.info(line, 'Notification (demo: logged, not sent)');
-      return Promise.resolve({ kind: 'complete', variables: {} });
-    };
 
   return {
     'accounting.salary-base': async (task, signal) => {
@@ -201,8 +193,6 @@ function createHandlers(opts: DemoWorkersOptions): Readonly<Record<string, Topic
       if (!res) return unknownEmployee(employeeId);
       return { kind: 'complete', variables: { payrollId: field(res, 'payrollId', 'string') } };
     },
-    'notify.sms': notify((employeeId) => `Salary run for employee ${employeeId} failed and needs your attention.`),
-    'notify.email': notify((employeeId) => `The bonus of employee ${employeeId} has been waiting for approval for 2 days.`),
   };
 }
 

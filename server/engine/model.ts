@@ -3,6 +3,24 @@ import { ISOInterval, getDate } from '@0dep/piso';
 import type { Problem } from '../errors.ts';
 import type { FormField, Json } from '../store/types.ts';
 import { checkExpression, isExpression } from './expressions.ts';
+import {
+  CONNECTOR_TOPICS,
+  children,
+  extensions,
+  readErrorCatcher,
+  readIo,
+  readProperties,
+  readRetryCycle,
+  type ErrorCatcher,
+  type IoParameter,
+} from './extensions.ts';
+import type { RetryPolicy } from './retry.ts';
+
+/** Message templates for the administrator when a job of an element becomes an incident. */
+export interface IncidentNotice {
+  sms?: string;
+  email?: string;
+}
 
 /**
  * What Baton knows about one process of a BPMN file beyond what bpmn-engine executes: its
@@ -18,20 +36,29 @@ export interface ProcessModel {
   topics: Map<string, string>;
   /** message id → message name */
   messages: Map<string, string>;
+  /** camunda input parameters of external tasks, evaluated when their job is created */
+  inputs: Map<string, IoParameter[]>;
+  /** camunda output parameters of external tasks, evaluated when their job completes */
+  outputs: Map<string, IoParameter[]>;
+  /** camunda:failedJobRetryTimeCycle of external tasks */
+  retryPolicies: Map<string, RetryPolicy>;
+  /** element id → id of the sub-process (or process) it sits in */
+  parents: Map<string, string>;
+  /** error boundary events by the id of the element they are attached to */
+  errorBoundaries: Map<string, ErrorCatcher[]>;
+  /** error start events of event sub-processes, by the id of the scope they watch */
+  errorStarts: Map<string, ErrorCatcher[]>;
+  /** `baton.incident.sms` / `baton.incident.email` properties by element id or process key */
+  incidentNotices: Map<string, IncidentNotice>;
 }
 
 const list = (value: unknown): string[] =>
   typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : [];
 
-const children = (element: ModdleElement | undefined, property: string): ModdleElement[] =>
-  element && Array.isArray(element[property]) ? (element[property] as ModdleElement[]) : [];
-
 const FIELD_TYPES = new Set(['string', 'long', 'boolean', 'date', 'enum']);
 
 function readForm(element: ModdleElement, problems: Problem[]): FormField[] {
-  const extension = children(element.extensionElements as ModdleElement, 'values').find(
-    (value) => value.$type === 'camunda:FormData',
-  );
+  const extension = extensions(element, 'camunda:FormData')[0];
   if (!extension) return [];
   return children(extension, 'fields').map((field) => {
     const type = String(field.type ?? 'string');
@@ -91,19 +118,76 @@ const UNSUPPORTED = new Map([
   ['bpmn:CallActivity', 'call activities are not supported yet'],
 ]);
 
+/**
+ * The topic of a service, send or business-rule task: camunda:type="external" with a topic,
+ * camunda:type "sms", "email" or "http" for a built-in connector, or Camunda's http-connector.
+ * Also reads its input/output parameters and retry cycle.
+ */
+function readExternalTask(id: string, type: string, element: ModdleElement, model: ProcessModel, problems: Problem[]): void {
+  const connector = extensions(element, 'camunda:Connector')[0];
+  const kind = typeof element.type === 'string' ? element.type.trim() : '';
+  let topic: string | null = null;
+  if (element.class || element.expression || element.delegateExpression) {
+    problems.push({ path: id, message: `<${id}>: Java delegates and expressions cannot run in Baton; use camunda:type="external" with a camunda:topic` });
+    return;
+  }
+  if (connector) {
+    const connectorId = String(connector.connectorId ?? '').trim();
+    if (connectorId === 'http-connector') topic = CONNECTOR_TOPICS.http;
+    else problems.push({ path: id, message: `<${id}>: connector "${connectorId}" is not available; Baton has http-connector` });
+  } else if (kind in CONNECTOR_TOPICS) topic = CONNECTOR_TOPICS[kind as keyof typeof CONNECTOR_TOPICS];
+  else if (kind === 'external' && typeof element.topic === 'string' && element.topic.trim()) topic = element.topic.trim();
+  else {
+    problems.push({ path: id, message: `<${id}>: a ${type.slice(5)} needs camunda:type="external" and a camunda:topic` });
+  }
+  if (!topic) return;
+  model.topics.set(id, topic);
+  const own = readIo(id, element, problems);
+  const io = connector ? readIo(id, connector.inputOutput as ModdleElement | undefined, problems) : own;
+  if (connector) io.outputs.push(...own.outputs);
+  if (io.inputs.length) model.inputs.set(id, io.inputs);
+  if (io.outputs.length) model.outputs.set(id, io.outputs);
+  const retry = readRetryCycle(id, element, problems);
+  if (retry) model.retryPolicies.set(id, retry);
+}
+
+/** Reads the incident notice properties of a process or element. */
+function readIncidentNotice(id: string, element: ModdleElement, model: ProcessModel, problems: Problem[]): void {
+  const properties = readProperties(element);
+  const notice: IncidentNotice = {};
+  for (const channel of ['sms', 'email'] as const) {
+    const text = properties[`baton.incident.${channel}`];
+    if (text === undefined) continue;
+    tryCheck(id, text, problems);
+    notice[channel] = text;
+  }
+  if (notice.sms !== undefined || notice.email !== undefined) model.incidentNotices.set(id, notice);
+}
+
 function visitFlowElements(container: ModdleElement, model: ProcessModel, problems: Problem[]): void {
+  const scope = String(container.id);
   for (const element of children(container, 'flowElements')) {
     const id = String(element.id);
     const type = element.$type;
-    if (type !== 'bpmn:SequenceFlow') model.elements.set(id, { id, name: String(element.name ?? id), type });
+    if (type !== 'bpmn:SequenceFlow') {
+      model.elements.set(id, { id, name: String(element.name ?? id), type });
+      model.parents.set(id, scope);
+    }
     const unsupported = UNSUPPORTED.get(type);
     if (unsupported) problems.push({ path: id, message: `${type.slice(5)} <${id}>: ${unsupported}` });
     if (EXTERNAL_TYPES.has(type)) {
-      if (element.class || element.expression || element.delegateExpression) {
-        problems.push({ path: id, message: `<${id}>: Java delegates and expressions cannot run in Baton; use camunda:type="external" with a camunda:topic` });
-      } else if (typeof element.topic !== 'string' || !element.topic.trim()) {
-        problems.push({ path: id, message: `<${id}>: a ${type.slice(5)} needs camunda:type="external" and a camunda:topic` });
-      } else model.topics.set(id, element.topic.trim());
+      readExternalTask(id, type, element, model, problems);
+      readIncidentNotice(id, element, model, problems);
+    }
+    if (type === 'bpmn:BoundaryEvent') {
+      const catcher = readErrorCatcher(element);
+      const attachedTo = (element.attachedToRef as ModdleElement | undefined)?.id;
+      if (catcher && attachedTo) model.errorBoundaries.set(attachedTo, [...(model.errorBoundaries.get(attachedTo) ?? []), catcher]);
+    }
+    if (type === 'bpmn:StartEvent' && container.$type === 'bpmn:SubProcess' && container.triggeredByEvent) {
+      const catcher = readErrorCatcher(element);
+      const watched = model.parents.get(scope);
+      if (catcher && watched) model.errorStarts.set(watched, [...(model.errorStarts.get(watched) ?? []), catcher]);
     }
     if (type === 'bpmn:UserTask') {
       const assignee = typeof element.assignee === 'string' && element.assignee.trim() ? element.assignee.trim() : null;
@@ -166,8 +250,16 @@ export function readProcesses(context: ModdleContext): { processes: ProcessModel
       userTasks: new Map(),
       topics: new Map(),
       messages: new Map(),
+      inputs: new Map(),
+      outputs: new Map(),
+      retryPolicies: new Map(),
+      parents: new Map(),
+      errorBoundaries: new Map(),
+      errorStarts: new Map(),
+      incidentNotices: new Map(),
     };
     const processProblems: Problem[] = [];
+    readIncidentNotice(model.key, root, model, processProblems);
     visitFlowElements(root, model, processProblems);
     if (model.executable) problems.push(...processProblems);
     processes.push(model);
@@ -177,4 +269,18 @@ export function readProcesses(context: ModdleContext): { processes: ProcessModel
     problems.push({ message: 'no process is executable: set isExecutable="true" on the process to run' });
   }
   return { processes, problems };
+}
+
+/**
+ * The error boundary event or event sub-process that would catch a BPMN error with this code
+ * thrown at an element: the element's own boundary events first, then each enclosing scope's,
+ * as bpmn-elements matches them. Null when nothing catches it.
+ */
+export function findErrorCatcher(model: ProcessModel, elementId: string, code: string): ErrorCatcher | null {
+  const matches = (catcher: ErrorCatcher): boolean => catcher.errorCode === null || catcher.errorCode === code;
+  let found = model.errorBoundaries.get(elementId)?.find(matches);
+  for (let scope = model.parents.get(elementId); !found && scope; scope = model.parents.get(scope)) {
+    found = model.errorStarts.get(scope)?.find(matches) ?? model.errorBoundaries.get(scope)?.find(matches);
+  }
+  return found ?? null;
 }

@@ -2,13 +2,14 @@ import { Engine } from 'bpmn-engine';
 import type { Json, MessageSubscription, Timer, Variables } from '../store/types.ts';
 import type { CompiledProcess } from './definitions.ts';
 import { evaluate } from './expressions.ts';
+import { evaluateParameters } from './extensions.ts';
 import { createDurableTimers } from './timers.ts';
 
 /** What happens to an instance in one run: the event that loads it. */
 export type Action =
   | { type: 'start' }
   | { type: 'completeTask'; executionId: string; variables: Variables }
-  | { type: 'completeJob'; executionId: string; variables: Variables }
+  | { type: 'completeJob'; executionId: string; variables: Variables; local?: Variables }
   | { type: 'jobError'; executionId: string; code: string; message: string }
   | { type: 'fireTimers' }
   | { type: 'message'; messageId: string; variables: Variables };
@@ -217,8 +218,11 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
         if (!service) throw new NotWaitingError(`external task <${action.executionId}> does not wait`);
         services.delete(action.executionId);
         if (action.type === 'completeJob') {
-          Object.assign(variables, action.variables);
-          service.callback(null, action.variables);
+          // with output parameters only what they map reaches the instance (Camunda's rule)
+          const outputs = model.outputs.get(service.elementId);
+          const values = outputs ? evaluateParameters(outputs, { ...variables, ...action.local, ...action.variables }) : action.variables;
+          Object.assign(variables, values);
+          service.callback(null, values);
         } else {
           service.callback(Object.assign(new Error(action.message), { code: action.code }));
         }

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { evaluate } from '../engine/expressions.ts';
 import type { CompiledProcess } from '../engine/definitions.ts';
+import { evaluateParameters } from '../engine/extensions.ts';
+import type { Notifier } from '../notifications/notifier.ts';
 import { NotWaitingError, runInstance, type Action, type RunResult } from '../engine/runner.ts';
 import { ConflictError, RevisionConflictError } from '../errors.ts';
 import type { Logger } from 'pino';
 import type { HistoryEvent, InstanceRecord, Job, Store, UserTask, Variables } from '../store/types.ts';
 import type { DefinitionCache } from './definitions.ts';
+import { createdEvent, raiseIncident } from './incidents.ts';
 
 /** A history event before it is numbered. */
 export type NewEvent = Omit<HistoryEvent, 'instanceId' | 'seq' | 'at'>;
@@ -37,15 +40,22 @@ export interface ExecutorDeps {
   store: Store;
   definitions: DefinitionCache;
   clock: () => Date;
-  /** told when an instance saved new jobs, so long-polling workers wake up */
-  onJobs?: () => void;
+  /** told the topics of the jobs an instance saved available, so workers waiting for them wake up */
+  onJobs?: (topics: string[]) => void;
   log: Logger;
+  /** makes the notification jobs of new user tasks and incidents */
+  notifier?: Notifier;
 }
 
 const MAX_ATTEMPTS = 20;
 
+/** Topics of the jobs of a record that a worker could lock (now or after their back-off). */
+const availableTopics = (record: InstanceRecord): string[] => [
+  ...new Set(record.jobs.filter((job) => job.lockedBy === null && !job.incident).map((job) => job.topic)),
+];
+
 /** Creates the one place where instances change: load → run → save with CAS (DESIGN.md 1 and 2). */
-export function createExecutor({ store, definitions, clock, onJobs, log }: ExecutorDeps): Executor {
+export function createExecutor({ store, definitions, clock, onJobs, log, notifier }: ExecutorDeps): Executor {
   const queues = new Map<string, Promise<unknown>>();
 
   /** runs transitions of one instance one after another inside this process */
@@ -78,6 +88,7 @@ export function createExecutor({ store, definitions, clock, onJobs, log }: Execu
     const events: NewEvent[] = run.events.map((event) => ({ ...event }));
     const oldTasks = new Map(record.userTasks.map((task) => [task.executionId, task]));
     const oldJobs = new Map(record.jobs.map((job) => [job.executionId, job]));
+    const newTasks: UserTask[] = [];
     record.state = run.state;
     record.variables = run.variables;
     record.userTasks = run.userTasks.map((waiting): UserTask => {
@@ -98,9 +109,11 @@ export function createExecutor({ store, definitions, clock, onJobs, log }: Execu
         createdAt: at,
       };
       events.push({ type: 'task.created', elementId: task.elementId, elementName: task.name, executionId: task.executionId, data: { taskId: task.id } });
+      newTasks.push(task);
       return task;
     });
-    record.jobs = run.jobs.map((waiting): Job => {
+    const newJobs: Job[] = [];
+    const engineJobs = run.jobs.map((waiting): Job => {
       const old = oldJobs.get(waiting.executionId);
       if (old) return old;
       const job: Job = {
@@ -116,9 +129,37 @@ export function createExecutor({ store, definitions, clock, onJobs, log }: Execu
         incident: null,
         createdAt: at,
       };
-      events.push({ type: 'job.created', elementId: job.elementId, elementName: job.elementName, executionId: job.executionId, data: { jobId: job.id, topic: job.topic } });
+      newJobs.push(job);
       return job;
     });
+    // Baton's notifications live beside the engine's jobs: kept while what they announce is open
+    const openTasks = new Set(record.userTasks.map((task) => task.id));
+    const notifications = run.status === 'running' ? record.jobs.filter((job) => job.notification) : [];
+    for (const job of notifications.filter((j) => j.notification?.reason === 'task' && !openTasks.has(j.notification.taskId ?? ''))) {
+      events.push({ type: 'job.cancelled', elementId: job.elementId, executionId: job.executionId, data: { jobId: job.id, reason: 'the task closed before it was announced' } });
+    }
+    record.jobs = [
+      ...engineJobs,
+      ...notifications.filter((job) => job.notification?.reason !== 'task' || openTasks.has(job.notification.taskId ?? '')),
+    ];
+    for (const job of newJobs) {
+      events.push(createdEvent(job));
+      const inputs = process.model.inputs.get(job.elementId);
+      if (!inputs) continue;
+      try {
+        job.input = evaluateParameters(inputs, record.variables);
+      } catch (err) {
+        events.push(...raiseIncident({ record, job, message: `input parameters of <${job.elementId}> failed: ${(err as Error).message}`, now, model: process.model, notifier }));
+      }
+    }
+    if (run.status === 'running') {
+      for (const task of newTasks) {
+        const notice = notifier?.userTask(record, task, now);
+        if (!notice) continue;
+        record.jobs.push(notice);
+        events.push(createdEvent(notice));
+      }
+    }
     record.timers = run.timers;
     record.nextTimerAt = run.timers.map((timer) => timer.dueAt).sort()[0] ?? null;
     record.messages = run.messages;
@@ -173,7 +214,8 @@ export function createExecutor({ store, definitions, clock, onJobs, log }: Execu
       const saved = numbered(record, events, now);
       await store.createInstance(record, saved);
       logLifecycle(record, saved);
-      if (record.jobs.length) onJobs?.();
+      const topics = availableTopics(record);
+      if (topics.length) onJobs?.(topics);
       return record;
     },
 
@@ -198,7 +240,8 @@ export function createExecutor({ store, definitions, clock, onJobs, log }: Execu
           }
           logLifecycle(record, saved);
           record.revision = expected + 1;
-          if (record.jobs.some((job) => job.lockedBy === null)) onJobs?.();
+          const topics = availableTopics(record);
+          if (topics.length) onJobs?.(topics);
           return step.result(record);
         }
       });

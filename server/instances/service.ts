@@ -22,6 +22,10 @@ export interface InstanceView {
   error: string | null;
   tasks: { id: string; elementId: string; name: string; assignee: string | null; candidateGroups: string[] }[];
   externalTasks: { id: string; elementId: string; topic: string; lockedBy: string | null; retries: number | null; incident: string | null }[];
+  /** Baton's own notifications still to send (task e-mails, incident SMS) */
+  notifications: { id: string; elementId: string; topic: string; reason: 'task' | 'incident'; lockedBy: string | null; retries: number | null; incident: string | null }[];
+  /** jobs waiting for an operator (GET /api/incidents) */
+  incidents: { id: string; elementId: string; elementName: string; topic: string; message: string; createdAt: string }[];
   timers: InstanceRecord['timers'];
   elements?: ElementRun[];
 }
@@ -49,14 +53,15 @@ export function toView(record: InstanceRecord): InstanceView {
     endedAt: record.endedAt,
     error: record.error,
     tasks: record.userTasks.map(({ id, elementId, name, assignee, candidateGroups }) => ({ id, elementId, name, assignee, candidateGroups })),
-    externalTasks: record.jobs.map(({ id, elementId, topic, lockedBy, retries, incident }) => ({
-      id,
-      elementId,
-      topic,
-      lockedBy,
-      retries,
-      incident: incident?.message ?? null,
-    })),
+    externalTasks: record.jobs
+      .filter((job) => !job.notification)
+      .map(({ id, elementId, topic, lockedBy, retries, incident }) => ({ id, elementId, topic, lockedBy, retries, incident: incident?.message ?? null })),
+    notifications: record.jobs.flatMap(({ id, elementId, topic, lockedBy, retries, incident, notification }) =>
+      notification ? [{ id, elementId, topic, reason: notification.reason, lockedBy, retries, incident: incident?.message ?? null }] : [],
+    ),
+    incidents: record.jobs.flatMap(({ id, elementId, elementName, topic, incident }) =>
+      incident ? [{ id, elementId, elementName, topic, message: incident.message, createdAt: incident.at }] : [],
+    ),
     timers: record.timers,
   };
 }

@@ -31,7 +31,7 @@ export function jobRoutes(service: JobService): Router {
       };
     });
     const abort = new AbortController();
-    ctx.req.on('close', () => abort.abort());
+    ctx.res.on('close', () => abort.abort());
     ctx.body = await service.fetchAndLock({ workerId, maxTasks, topics, asyncResponseTimeout }, abort.signal);
   });
 
@@ -46,8 +46,9 @@ export function jobRoutes(service: JobService): Router {
     await service.failure(ctx.params.id as string, {
       workerId: requiredString(body, 'workerId', 128),
       errorMessage: optionalString(body, 'errorMessage', 4000) ?? 'failed',
-      retries: optionalInt(body, 'retries', 0, 1000) ?? 0,
-      retryTimeout: optionalInt(body, 'retryTimeout', 0, 30 * DAY) ?? 0,
+      // omitted: the model's retry cycle (or BATON_RETRY_CYCLE) decides
+      retries: optionalInt(body, 'retries', 0, 1000),
+      retryTimeout: optionalInt(body, 'retryTimeout', 0, 30 * DAY),
     });
     ctx.status = 204;
   });

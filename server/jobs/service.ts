@@ -1,7 +1,13 @@
 import type { User } from '../auth/users.ts';
+import type { ProcessModel } from '../engine/model.ts';
+import { findErrorCatcher } from '../engine/model.ts';
+import { retryDelay, type RetryPolicy } from '../engine/retry.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateForm } from '../forms/validate.ts';
+import type { DefinitionCache } from '../instances/definitions.ts';
 import type { Executor, NewEvent, Step } from '../instances/executor.ts';
+import { raiseIncident } from '../instances/incidents.ts';
+import type { Notifier } from '../notifications/notifier.ts';
 import type { InstanceRecord, Job, Store, Variables } from '../store/types.ts';
 
 /** An external task as a worker receives it (Camunda's LockedExternalTask, in Baton's words). */
@@ -15,8 +21,13 @@ export interface LockedTask {
   elementName: string;
   executionId: string;
   businessKey: string | null;
+  /** the instance's variables with the task's input parameters over them */
   variables: Variables;
+  /** the task's input parameters alone (its local variables) */
+  input: Variables;
   retries: number | null;
+  /** which attempt this delivery is, from 1; with the id it makes the idempotency key */
+  attempt: number;
   lockExpiresAt: string;
 }
 
@@ -27,24 +38,54 @@ export interface FetchRequest {
   asyncResponseTimeout: number;
 }
 
+/** A worker's failure report. Without retries and retryTimeout, the model's retry cycle (or the server's) decides. */
+export interface FailureReport {
+  workerId: string;
+  errorMessage: string;
+  /** attempts left; 0 makes an incident */
+  retries?: number | undefined;
+  /** ms until the task is offered again */
+  retryTimeout?: number | undefined;
+}
+
 export interface JobService {
   /** Locks up to maxTasks available tasks of the topics; waits up to asyncResponseTimeout for some. */
   fetchAndLock(request: FetchRequest, signal: AbortSignal): Promise<LockedTask[]>;
-  complete(jobId: string, workerId: string, variables: unknown): Promise<void>;
-  failure(jobId: string, input: { workerId: string; errorMessage: string; retries: number; retryTimeout: number }): Promise<void>;
+  /** Completes a task; `details` (what a connector sent) go to the history only. */
+  complete(jobId: string, workerId: string, variables: unknown, details?: Variables): Promise<void>;
+  failure(jobId: string, input: FailureReport): Promise<void>;
+  /** A business error: caught by a matching error event, or an incident when none matches. */
   bpmnError(jobId: string, input: { workerId: string; errorCode: string; errorMessage: string; variables?: unknown }): Promise<void>;
   extendLock(jobId: string, workerId: string, newDuration: number): Promise<void>;
   unlock(jobId: string, user: User): Promise<void>;
-  /** wakes long-polling fetches: new jobs were saved */
-  notify(): void;
+  /** wakes long-polling fetches: jobs of these topics (or of any, without topics) were saved */
+  notify(topics?: readonly string[]): void;
+  /** resolves on the next notify() of one of the topics, after ms, or when the signal aborts */
+  waitForJobs(ms: number, signal: AbortSignal, topics?: readonly string[]): Promise<void>;
+}
+
+export interface JobServiceDeps {
+  store: Store;
+  executor: Executor;
+  definitions: DefinitionCache;
+  clock: () => Date;
+  /** retries of a job whose element sets no camunda:failedJobRetryTimeCycle */
+  retryPolicy: RetryPolicy;
+  notifier?: Notifier | undefined;
 }
 
 const POLL_MS = 500;
 
-export function createJobService(store: Store, executor: Executor, clock: () => Date): JobService {
-  let waiters = new Set<() => void>();
+/** The retry cycle of a job: its element's, or the server's. */
+export function retryPolicyOf(model: ProcessModel, job: Job, fallback: RetryPolicy): RetryPolicy {
+  return (!job.notification && model.retryPolicies.get(job.elementId)) || fallback;
+}
 
-  const wait = (ms: number, signal: AbortSignal): Promise<void> =>
+export function createJobService({ store, executor, definitions, clock, retryPolicy, notifier }: JobServiceDeps): JobService {
+  /** who waits for jobs, and of which topics (null: any) */
+  const waiters = new Map<() => void, ReadonlySet<string> | null>();
+
+  const wait = (ms: number, signal: AbortSignal, topics?: readonly string[]): Promise<void> =>
     new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -53,19 +94,27 @@ export function createJobService(store: Store, executor: Executor, clock: () => 
         resolve();
       };
       const timer = setTimeout(done, ms);
-      waiters.add(done);
+      waiters.set(done, topics ? new Set(topics) : null);
       signal.addEventListener('abort', done);
     });
 
   /** runs a transition on the job's instance with the job re-read inside it */
-  const onJob = async <T>(jobId: string, decide: (record: InstanceRecord, job: Job, now: Date) => Step<T>): Promise<T> => {
+  const onJob = async <T>(jobId: string, decide: (record: InstanceRecord, job: Job, now: Date, model: ProcessModel) => Step<T>): Promise<T> => {
     const record = await store.findInstanceByJob(jobId);
     if (!record) throw new NotFoundError('external task', jobId);
+    const { model } = await definitions.compiled(record.processKey, record.processVersion);
     return executor.transition(record.id, (fresh) => {
       const job = fresh.jobs.find((j) => j.id === jobId);
       if (!job || fresh.status !== 'running') throw new ConflictError(`external task <${jobId}> is no longer open`);
-      return decide(fresh, job, clock());
+      return decide(fresh, job, clock(), model);
     });
+  };
+
+  /** history and record changes of a job that ends its attempt with an incident */
+  const incident = (record: InstanceRecord, job: Job, message: string, now: Date, model: ProcessModel): NewEvent[] => {
+    job.attempt = (job.attempt ?? 1) + 1;
+    job.retries = 0;
+    return raiseIncident({ record, job, message, now, model, notifier });
   };
 
   const holding = (job: Job, workerId: string, now: Date): void => {
@@ -84,8 +133,9 @@ export function createJobService(store: Store, executor: Executor, clock: () => 
         (!j.lockExpiresAt || Date.parse(j.lockExpiresAt) <= now.getTime());
       if (record.status !== 'running' || !job || !free(job)) return { result: () => null };
       const lockExpiresAt = new Date(now.getTime() + (durations.get(job.topic) ?? 60_000)).toISOString();
+      const attempt = job.attempt ?? 1;
       return {
-        events: [{ type: 'job.locked', elementId: job.elementId, executionId: job.executionId, user: request.workerId, data: { jobId: job.id } }],
+        events: [{ type: 'job.locked', elementId: job.elementId, executionId: job.executionId, user: request.workerId, data: { jobId: job.id, attempt } }],
         change: () => {
           job.lockedBy = request.workerId;
           job.lockExpiresAt = lockExpiresAt;
@@ -100,8 +150,10 @@ export function createJobService(store: Store, executor: Executor, clock: () => 
           elementName: job.elementName,
           executionId: job.executionId,
           businessKey: saved.businessKey,
-          variables: saved.variables,
+          variables: { ...saved.variables, ...job.input },
+          input: job.input ?? {},
           retries: job.retries,
+          attempt,
           lockExpiresAt,
         }),
       };
@@ -124,51 +176,76 @@ export function createJobService(store: Store, executor: Executor, clock: () => 
         }
         const left = deadline - Date.now();
         if (locked.length || left <= 0 || signal.aborted) return locked;
-        await wait(Math.min(left, POLL_MS), signal);
+        await wait(Math.min(left, POLL_MS), signal, [...durations.keys()]);
       }
     },
 
-    complete(jobId, workerId, variables) {
+    complete(jobId, workerId, variables, details) {
       const values = validateForm([], variables);
       return onJob(jobId, (_, job, now) => {
         holding(job, workerId, now);
+        const data: Variables = { jobId, attempt: job.attempt ?? 1, variables: values, ...(details ? { details } : {}) };
+        const event: NewEvent = { type: 'job.completed', elementId: job.elementId, elementName: job.elementName, executionId: job.executionId, user: workerId, data };
+        if (job.notification) {
+          return { events: [event], change: (record) => (record.jobs = record.jobs.filter((j) => j.id !== jobId)), result: () => undefined };
+        }
         return {
-          events: [{ type: 'job.completed', elementId: job.elementId, elementName: job.elementName, executionId: job.executionId, user: workerId, data: { jobId, variables: values } }],
-          action: { type: 'completeJob', executionId: job.executionId, variables: values },
+          events: [event],
+          action: { type: 'completeJob', executionId: job.executionId, variables: values, ...(job.input ? { local: job.input } : {}) },
           result: () => undefined,
         };
       });
     },
 
-    failure(jobId, { workerId, errorMessage, retries, retryTimeout }) {
-      return onJob(jobId, (_, job, now) => {
+    failure(jobId, report) {
+      const { workerId, errorMessage } = report;
+      return onJob(jobId, (record, job, now, model) => {
         holding(job, workerId, now);
-        const incident = retries <= 0;
+        const policy = retryPolicyOf(model, job, retryPolicy);
+        const attempt = job.attempt ?? 1;
+        const left = Math.max(0, report.retries ?? (job.retries ?? policy.retries) - 1);
+        const wait = report.retryTimeout ?? retryDelay(policy, attempt);
+        const retryAt = new Date(now.getTime() + wait).toISOString();
         const events: NewEvent[] = [
-            { type: 'job.failed', elementId: job.elementId, executionId: job.executionId, user: workerId, data: { jobId, message: errorMessage, retries } },
-        ];
-        if (incident) events.push({ type: 'incident.created', elementId: job.elementId, executionId: job.executionId, data: { jobId, message: errorMessage } });
-        return {
-          events,
-          change: () => {
-            job.retries = Math.max(0, retries);
-            job.lockedBy = null;
-            job.lockExpiresAt = null;
-            job.availableAt = new Date(now.getTime() + retryTimeout).toISOString();
-            job.incident = incident ? { message: errorMessage, at: now.toISOString() } : null;
+          {
+            type: 'job.failed',
+            elementId: job.elementId,
+            elementName: job.elementName,
+            executionId: job.executionId,
+            user: workerId,
+            data: { jobId, attempt, message: errorMessage, retries: left, ...(left > 0 ? { retryAt } : {}) },
           },
-          result: () => undefined,
-        };
+        ];
+        if (left <= 0) events.push(...incident(record, job, errorMessage, now, model));
+        else {
+          job.retries = left;
+          job.attempt = attempt + 1;
+          job.lockedBy = null;
+          job.lockExpiresAt = null;
+          job.availableAt = retryAt;
+        }
+        return { events, result: () => undefined };
       });
     },
 
     bpmnError(jobId, { workerId, errorCode, errorMessage, variables }) {
       const values = validateForm([], variables);
-      return onJob(jobId, (_, job, now) => {
+      return onJob(jobId, (record, job, now, model) => {
         holding(job, workerId, now);
+        const events: NewEvent[] = [
+          { type: 'job.bpmnError', elementId: job.elementId, executionId: job.executionId, user: workerId, data: { jobId, attempt: job.attempt ?? 1, errorCode, message: errorMessage } },
+        ];
+        const catcher = job.notification ? null : findErrorCatcher(model, job.elementId, errorCode);
+        Object.assign(record.variables, values);
+        if (!catcher) {
+          const reason = `BPMN error ${errorCode}${errorMessage ? ` (${errorMessage})` : ''} is not caught: no error event of <${job.elementId}> or its scopes matches it`;
+          events.push(...incident(record, job, reason, now, model));
+          return { events, result: () => undefined };
+        }
+        if (catcher.codeVariable) record.variables[catcher.codeVariable] = errorCode;
+        if (catcher.messageVariable) record.variables[catcher.messageVariable] = errorMessage || errorCode;
         return {
-          events: [{ type: 'job.bpmnError', elementId: job.elementId, executionId: job.executionId, user: workerId, data: { jobId, errorCode, message: errorMessage } }],
-          change: (record) => Object.assign(record.variables, values),
+          events,
           action: { type: 'jobError', executionId: job.executionId, code: errorCode, message: errorMessage || errorCode },
           result: () => undefined,
         };
@@ -199,10 +276,14 @@ export function createJobService(store: Store, executor: Executor, clock: () => 
       });
     },
 
-    notify() {
-      const current = waiters;
-      waiters = new Set();
-      for (const wake of current) wake();
+    notify(topics) {
+      for (const [wake, wanted] of [...waiters]) {
+        if (!topics || !wanted || topics.some((topic) => wanted.has(topic))) wake();
+      }
+    },
+
+    waitForJobs(ms, signal, topics) {
+      return signal.aborted ? Promise.resolve() : wait(ms, signal, topics);
     },
   };
 }

@@ -75,6 +75,15 @@ export interface Job {
   /** set when retries ran out: the job waits for an operator */
   incident: { message: string; at: string } | null;
   createdAt: string;
+  /** the task's input parameters, evaluated when the job was created (its local variables) */
+  input?: Variables;
+  /** the attempt the next delivery makes, from 1; a reported failure starts the next one */
+  attempt?: number;
+  /**
+   * Set on a job Baton made beside the engine to notify people (a new user task, an incident).
+   * Completing it moves no token; it is dropped when its task closes or the instance ends.
+   */
+  notification?: { reason: 'task' | 'incident'; taskId?: string; jobId?: string };
 }
 
 /** A timer that waits in the store, not in memory. */

@@ -118,10 +118,37 @@ Feature('npm start runs the salary demo with its accounting and bonus systems', 
       assert.deepEqual(history.filter((event) => event.type === 'task.created'), []);
     });
 
-    And('the SMS to the administrator was only logged by the demo notifier', async () => {
-      const line = await server.waitForLog((entry) => entry.msg === 'Notification (demo: logged, not sent)' && entry.instanceId === instanceId, 5_000);
-      assert.equal(line.topic, 'notify.sms');
-      assert.equal(line.employeeId, 'E-999');
+    And('the SMS to the administrator was logged by the built-in SMS connector (no Twilio configured)', async () => {
+      const line = await server.waitForLog((entry) => entry.msg === 'SMS not sent (Twilio is not configured): logged' && entry.instanceId === instanceId, 5_000);
+      assert.equal(line.connector, 'sms');
+      assert.equal(line.body, 'Salary run for E-999 failed: Employee E-999 is unknown');
+      const health = await server.as(DEMO).get('/health');
+      assert.deepEqual(health.body, { status: 'ok', connectors: { sms: 'log', email: 'log', http: 'on' } });
+    });
+  });
+
+  Scenario('a flaky bonus system: Baton retries, the run goes on', () => {
+    let instanceId: string;
+    Given('the bonus system fails its next call (its outage switch)', async () => {
+      const { bonusUrl } = await server.waitForLog((entry) => entry.msg === 'demo systems listening', 1_000);
+      const res = await fetch(`${String(bonusUrl)}/outage`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"requests":1}' });
+      assert.equal(res.status, 200);
+      instanceId = await start('E-101');
+    });
+
+    Then('the failure is in the history and the retry 10 s later reaches "Approve bonus"', async () => {
+      await eventually('E-101 waits at <ApproveBonus>', async () => assert.equal(status(await instance(instanceId), 'ApproveBonus'), 'waiting'), { timeoutMs: 30_000 });
+      const history = (await server.as(DEMO).get(`/api/instances/${instanceId}/history`)).body as { type: string; elementId?: string; data?: Record<string, unknown> }[];
+      const failed = history.filter((event) => event.type === 'job.failed');
+      assert.deepEqual(failed.map((event) => [event.elementId, event.data?.attempt, event.data?.retries]), [['CalculateBonus', 1, 2]]);
+      assert.match(String(failed[0]?.data?.message), /The bonus system answered 503: The bonus system is down \(demo outage\)/);
+    });
+
+    And('mary was e-mailed about the approval (logged: no SMTP_URL), with a link to the task', async () => {
+      const task = (await instance(instanceId)).tasks[0]!;
+      const line = await server.waitForLog((entry) => entry.msg === 'E-mail not sent (SMTP_URL is not set): logged' && entry.instanceId === instanceId, 5_000);
+      assert.deepEqual(line.to, ['mary@example.com']);
+      assert.ok(String(line.text).includes(`http://localhost:${new URL(server.url).port}/tasks/${task.id}`), String(line.text));
     });
   });
 

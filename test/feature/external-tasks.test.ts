@@ -120,14 +120,32 @@ Feature('External tasks follow Camunda\'s fetch-and-lock contract', () => {
     });
   });
 
-  Scenario('an uncaught BPMN error fails the instance', () => {
+  Scenario('an uncaught BPMN error becomes an incident, not a silent end', () => {
+    let id: string;
+    let taskId: string;
     Given('a task whose error code no boundary event catches', async () => {
-      const id = await start();
+      id = await start();
       const [task] = await fetchTasks(t.as(WORKER), 'payments.charge', 'A');
-      await t.as(WORKER).post(`/api/external-tasks/${task!.id}/bpmn-error`).send({ workerId: 'A', errorCode: 'OTHER' }).expect(204);
+      taskId = task!.id;
+      await t.as(WORKER).post(`/api/external-tasks/${taskId}/bpmn-error`).send({ workerId: 'A', errorCode: 'OTHER', errorMessage: 'unexpected answer' }).expect(204);
+    });
+    Then('the instance keeps running with an incident naming the error', async () => {
       const shown = await instance(id);
-      assert.equal(shown.status, 'failed');
-      assert.ok(shown.error);
+      assert.equal(shown.status, 'running');
+      assert.match(shown.externalTasks[0].incident, /^BPMN error OTHER \(unexpected answer\) is not caught/);
+      assert.deepEqual(shown.incidents.map((incident: { id: string }) => incident.id), [taskId]);
+      assert.deepEqual(await fetchTasks(t.as(WORKER), 'payments.charge', 'A'), []);
+    });
+    When('an operator retries it and the worker now declines the card', async () => {
+      await t.as(DEMO).post(`/api/incidents/${taskId}/retry`).send({}).expect(204);
+      const [again] = await fetchTasks(t.as(WORKER), 'payments.charge', 'A');
+      assert.equal(again?.id, taskId);
+      await t.as(WORKER).post(`/api/external-tasks/${taskId}/bpmn-error`).send({ workerId: 'A', errorCode: 'DECLINED' }).expect(204);
+    });
+    Then('the boundary event catches it', async () => {
+      const shown = await instance(id);
+      assert.equal(shown.status, 'completed');
+      assert.equal(shown.elements.find((e: { id: string }) => e.id === 'NotCharged')?.status, 'completed');
     });
   });
 

@@ -45,13 +45,15 @@ export async function startBaton(options: { users?: StoredUser[]; env?: Record<s
     BATON_DATA_DIR: dataDir,
     BATON_DEMO: 'users',
     BATON_TIMER_INTERVAL_MS: '3600000',
+    // tests act as the workers of every topic; a test that wants the built-in connectors turns them on
+    BATON_CONNECTORS: 'none',
     ...options.env,
   });
   cachedUsers ??= demoUsers();
   const users = [...(await cachedUsers), ...(options.users ?? [])];
   let offset = 0;
   const now = (): Date => new Date(Date.now() + offset);
-  const baton = createBaton(config, { log: pino({ level: 'silent' }), users, clock: now });
+  const baton = await createBaton(config, { log: pino({ level: 'silent' }), users, clock: now });
   const port = await baton.listen();
   const url = `http://127.0.0.1:${port}`;
   const as = ({ user, password }: { user: string; password: string }): Agent => {

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Response } from 'supertest';
 import { hashSecret } from '../../server/auth/secrets.ts';
-import type { StoredUser } from '../../server/auth/users.ts';
+import { loadUsersFile, type StoredUser } from '../../server/auth/users.ts';
 import { DEMO, MARY, WORKER, bpmn, deploy, startBaton, type TestBaton } from '../helpers/baton.ts';
 
 const CHALLENGE = 'Basic realm="baton", charset="UTF-8"';
@@ -122,7 +125,7 @@ Feature('Who is calling: Basic passwords and Bearer tokens', () => {
   Scenario('/health is open', () => {
     Then('it answers without credentials, and with wrong ones', async () => {
       const res = await t.anonymous().get('/health').expect(200);
-      assert.deepEqual(res.body, { status: 'ok' });
+      assert.deepEqual(res.body, { status: 'ok', connectors: { sms: 'off', email: 'off', http: 'off' } });
       assert.equal(res.headers['www-authenticate'], undefined);
       await t.anonymous().get('/health').set('Authorization', basic('demo', 'wrong')).expect(200);
     });
@@ -151,6 +154,8 @@ Feature('Who is calling: Basic passwords and Bearer tokens', () => {
       ['post', '/api/external-tasks/some-id/extend-lock'],
       ['post', '/api/external-tasks/some-id/unlock'],
       ['post', '/api/messages'],
+      ['get', '/api/incidents'],
+      ['post', '/api/incidents/some-id/retry'],
       ['get', '/api/no-such-endpoint'],
     ];
 
@@ -260,6 +265,31 @@ Feature('What each role may do', () => {
         .send({ workerId: 'w1', maxTasks: 1, topics: [{ topicName: 'any', lockDuration: 1000 }] })
         .expect(200);
       assert.deepEqual(fetched.body, []);
+    });
+  });
+});
+
+Feature('The users file', () => {
+  const write = (users: unknown[]): string => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'baton-users-')), 'users.json');
+    fs.writeFileSync(file, JSON.stringify({ users }));
+    return file;
+  };
+
+  Scenario('users with an e-mail address and a phone number', () => {
+    Then('both are read; they are where task notifications and SMS go', async () => {
+      const passwordHash = await hashSecret('pw');
+      const [ann, bob] = loadUsersFile(write([
+        { name: 'ann', passwordHash, groups: ['managers'], roles: ['user'], email: 'ann@example.com', phone: '+41791234567' },
+        { name: 'bob', passwordHash },
+      ]));
+      assert.deepEqual({ email: ann?.email, phone: ann?.phone }, { email: 'ann@example.com', phone: '+41791234567' });
+      assert.deepEqual({ email: bob?.email, phone: bob?.phone }, { email: undefined, phone: undefined });
+    });
+    Then('a bad address or a number not in E.164 form is refused, naming the user', async () => {
+      const passwordHash = await hashSecret('pw');
+      assert.throws(() => loadUsersFile(write([{ name: 'ann', passwordHash, email: 'ann at example' }])), /user 1: email must be an e-mail address/);
+      assert.throws(() => loadUsersFile(write([{ name: 'ann', passwordHash, phone: '079 123 45 67' }])), /user 1: phone must be in E\.164 form/);
     });
   });
 });

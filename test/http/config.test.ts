@@ -31,8 +31,20 @@ Feature('Baton reads its configuration from the environment', () => {
         logLevel: 'info',
         timerIntervalMs: 1000,
         bodyLimitBytes: 5 * 1024 * 1024,
+        publicUrl: 'http://localhost:3000',
+        retryPolicy: { retries: 3, intervalsMs: [10_000] },
+        connectors: {
+          enabled: ['sms', 'email', 'http'],
+          twilio: null,
+          smtpUrl: null,
+          mailFrom: 'Baton <baton@localhost>',
+          adminPhone: null,
+          adminEmail: null,
+          httpTimeoutMs: 30_000,
+        },
       });
       assert.ok(Object.isFrozen(config));
+      assert.ok(Object.isFrozen(config.connectors));
     });
   });
 
@@ -47,6 +59,18 @@ Feature('Baton reads its configuration from the environment', () => {
         BATON_LOG_LEVEL: 'debug',
         BATON_TIMER_INTERVAL_MS: '250',
         BATON_BODY_LIMIT_BYTES: '2048',
+        BATON_PUBLIC_URL: 'https://baton.example.com/',
+        BATON_RETRY_CYCLE: 'PT5S,PT1M,PT10M',
+        BATON_CONNECTORS: 'email, http',
+        BATON_HTTP_TIMEOUT_MS: '5000',
+        SMTP_URL: 'smtps://baton:s3cret@mail.example.com',
+        MAIL_FROM: 'Payroll <payroll@example.com>',
+        ADMIN_EMAIL: 'ops@example.com',
+        ADMIN_PHONE: '+41791234567',
+        TWILIO_ACCOUNT_SID: `AC${'a1'.repeat(16)}`,
+        TWILIO_AUTH_TOKEN: 'token',
+        TWILIO_FROM: '+15005550006',
+        TWILIO_API_URL: 'http://127.0.0.1:9999',
       });
       assert.deepEqual(config, {
         port: 8080,
@@ -57,6 +81,17 @@ Feature('Baton reads its configuration from the environment', () => {
         logLevel: 'debug',
         timerIntervalMs: 250,
         bodyLimitBytes: 2048,
+        publicUrl: 'https://baton.example.com',
+        retryPolicy: { retries: 4, intervalsMs: [5000, 60_000, 600_000] },
+        connectors: {
+          enabled: ['email', 'http'],
+          twilio: { accountSid: `AC${'a1'.repeat(16)}`, authToken: 'token', from: '+15005550006', apiUrl: 'http://127.0.0.1:9999' },
+          smtpUrl: 'smtps://baton:s3cret@mail.example.com',
+          mailFrom: 'Payroll <payroll@example.com>',
+          adminPhone: '+41791234567',
+          adminEmail: 'ops@example.com',
+          httpTimeoutMs: 5000,
+        },
       });
     });
 
@@ -117,6 +152,39 @@ Feature('Baton reads its configuration from the environment', () => {
       for (const demo of ['bogus', 'ALL', 'on', 'true']) {
         assert.match(configError({ BATON_DEMO: demo, BATON_USERS_FILE: 'users.json' }).message, new RegExp(`BATON_DEMO must be one of all, users, off, got "${demo}"`));
       }
+    });
+
+    Then('connector settings are checked, and a bad SMTP_URL is not echoed (it may hold a password)', () => {
+      const error = configError({
+        BATON_DEMO: 'users',
+        ADMIN_PHONE: '079 123 45 67',
+        TWILIO_FROM: 'Baton',
+        TWILIO_ACCOUNT_SID: 'AC123',
+        SMTP_URL: 'http://user:hunter2@mail',
+        ADMIN_EMAIL: 'ops',
+        MAIL_FROM: 'nobody',
+        BATON_PUBLIC_URL: 'baton.example.com',
+        BATON_RETRY_CYCLE: 'R0/PT1S',
+        BATON_CONNECTORS: 'sms,fax',
+      });
+      assert.deepEqual(error.message.split('\n').slice(1).sort(), [
+        '- ADMIN_EMAIL must be an e-mail address, got "ops"',
+        '- ADMIN_PHONE must be a phone number in E.164 form, e.g. +41791234567, got "079 123 45 67"',
+        '- BATON_CONNECTORS must be "none" or a list of sms, email, http, got "sms,fax"',
+        '- BATON_PUBLIC_URL must be a http:// or https:// URL such as https://baton.example.com',
+        '- BATON_RETRY_CYCLE: "R0/PT1S": the number of attempts must be from 1 to 100',
+        '- MAIL_FROM must be an e-mail address, optionally as "Name <address>", got "nobody"',
+        '- SMTP_URL must be a smtp:// or smtps:// URL such as smtp://user:password@mail.example.com:587',
+        '- TWILIO_ACCOUNT_SID must be a Twilio Account SID (AC followed by 32 hex digits), got "AC123"',
+        '- TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM go together: TWILIO_ACCOUNT_SID, TWILIO_FROM set, the others not',
+        '- TWILIO_FROM must be an E.164 phone number or a Messaging Service SID (MG...), got "Baton"',
+      ]);
+      assert.doesNotMatch(error.message, /hunter2/);
+    });
+
+    Then('retry cycles are read as Camunda writes them', () => {
+      assert.deepEqual(readConfig({ BATON_DEMO: 'users', BATON_RETRY_CYCLE: 'R5/PT1M' }).retryPolicy, { retries: 5, intervalsMs: [60_000] });
+      for (const cycle of ['R3', 'R3/10s', 'PT1X', 'R3/P40D']) assert.match(configError({ BATON_DEMO: 'users', BATON_RETRY_CYCLE: cycle }).message, /BATON_RETRY_CYCLE: /, cycle);
     });
 
     Then('MONGODB_URI must be a MongoDB connection string', () => {
