@@ -69,7 +69,7 @@ Feature('Several Baton nodes share one MongoDB', function (this: Mocha.Suite) {
     ferret = await startFerretDb();
     if (!ferret) {
       console.log(
-        '    multi-node scenario skipped: ferretdb not found — install it as test/helpers/ferretdb.ts describes, or run with MONGODB_URI=mongodb://...',
+        '    multi-node scenario skipped: ferretdb not found. Build FerretDB v1.24.2 as test/helpers/ferretdb.ts describes (or set FERRETDB_BIN).',
       );
       this.skip();
     }
@@ -171,7 +171,8 @@ Feature('Several Baton nodes share one MongoDB', function (this: Mocha.Suite) {
             }),
           );
           assert.equal(fetched.status, 200, JSON.stringify(fetched.body));
-          for (const task of fetched.body) {
+          // the tasks of one fetch are worked at once, as the external-task clients do
+          const work = async (task: LockedTask): Promise<void> => {
             const unknown = task.variables.employeeId === 'E-999' && task.topicName === 'bonus.calculate';
             const variables =
               task.topicName === 'accounting.salary-base' ? { salaryBase: 5000 } : task.topicName === 'bonus.calculate' ? { bonus: 500 } : {};
@@ -180,23 +181,26 @@ Feature('Several Baton nodes share one MongoDB', function (this: Mocha.Suite) {
                 .as(WORKER)
                 .post(`/api/external-tasks/${task.id}/${unknown ? 'bpmn-error' : 'complete'}`, { workerId, variables, errorCode: 'EMPLOYEE_UNKNOWN' }),
             );
-            if (!completed(reply)) continue;
+            if (!completed(reply)) return;
             completions.set(task.id, (completions.get(task.id) ?? 0) + 1);
             if (task.topicName === 'accounting.payroll' || task.topicName === 'notify.sms') finishedOne();
-          }
+          };
+          await Promise.all(fetched.body.map(work));
         }
       };
 
-      /** a manager: approves (or rejects, one in five) whatever the task list shows, and looks again a second later when it is empty */
+      /** a manager: approves (or rejects, one in five) the tasks the list shows, and looks again a second later when it is empty */
       const manager = async (): Promise<void> => {
         while (!done) {
           const list = await call((node) => node.as(MARY).get<{ items: { id: string }[] }>('/api/tasks?candidateGroup=managers&limit=20'));
           assert.equal(list.status, 200, JSON.stringify(list.body));
-          for (const task of list.body.items) {
-            const approved = Math.random() < 0.8;
-            const reply = await call((node) => node.as(MARY).post(`/api/tasks/${task.id}/complete`, { variables: { approved } }));
-            if (completed(reply) && !approved) finishedOne();
-          }
+          await Promise.all(
+            list.body.items.map(async (task) => {
+              const approved = Math.random() < 0.8;
+              const reply = await call((node) => node.as(MARY).post(`/api/tasks/${task.id}/complete`, { variables: { approved } }));
+              if (completed(reply) && !approved) finishedOne();
+            }),
+          );
           if (!list.body.items.length) await sleep(1_000);
         }
       };

@@ -4,16 +4,15 @@
  * this is how the MongoDB store meets a real server.
  *
  * The binary is FERRETDB_BIN, else $(go env GOPATH)/bin/ferretdb, else `ferretdb` on PATH.
- * Install it (FerretDB v1.24.2) with:
- *
- *   go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2
- *
- * A binary built that way panics at start ("Invalid build/version/version.txt file content"):
- * the release's version file is generated, not in the module. Build it with that file instead:
+ * `.ci/run` builds FerretDB v1.24.2 when it is missing; by hand:
  *
  *   D=$(mktemp -d) && cp -r "$(go mod download -json github.com/FerretDB/FerretDB@v1.24.2 | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"/. "$D" \
  *     && chmod -R u+w "$D" && echo v1.24.2 > "$D/build/version/version.txt" \
  *     && (cd "$D" && go build -buildvcs=false -o "$(go env GOPATH)/bin/ferretdb" ./cmd/ferretdb)
+ *
+ * A plain `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` is not enough: that
+ * binary panics at start ("Invalid build/version/version.txt file content"), because the
+ * release's version file is generated, not in the module.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -81,7 +80,7 @@ async function waitUntilUp(uri: string, child: ChildProcess, output: () => strin
     if (child.exitCode !== null || child.signalCode !== null) {
       const log = output();
       const hint = log.includes('version.txt')
-        ? '\nThis binary was built by a plain `go install`; build it as test/helpers/ferretdb.ts describes.'
+        ? '\nThis binary was built by a plain `go install`; build it as test/helpers/ferretdb.ts (or .ci/run) does.'
         : '';
       throw new Error(`ferretdb exited (${child.exitCode ?? child.signalCode}) before it answered:\n${log}${hint}`);
     }
@@ -105,7 +104,7 @@ async function waitUntilUp(uri: string, child: ChildProcess, output: () => strin
 export async function startFerretDb(): Promise<FerretDb | null> {
   const binary = await findBinary();
   if (!binary) {
-    if (process.env.CI) throw new Error('ferretdb not found in CI: set FERRETDB_BIN or install it (see test/helpers/ferretdb.ts)');
+    if (process.env.CI) throw new Error('ferretdb not found in CI: set FERRETDB_BIN or build it as .ci/run does (see test/helpers/ferretdb.ts)');
     return null;
   }
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'baton-ferretdb-'));

@@ -206,8 +206,8 @@ if (uri) {
   });
 } else {
   console.log(
-    'MongoDB store suite skipped: ferretdb not found — install it with: go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2' +
-      ' (then rebuild it as test/helpers/ferretdb.ts describes), or run with MONGODB_URI=mongodb://...',
+    'MongoDB store suite skipped: ferretdb not found. Build FerretDB v1.24.2 as test/helpers/ferretdb.ts describes' +
+      ' (or set FERRETDB_BIN), or run against any MongoDB 5+ with MONGODB_URI=mongodb://...',
   );
   describe('store contract: mongodb', () => {
     it('runs against FerretDB or MONGODB_URI (ferretdb not found)');

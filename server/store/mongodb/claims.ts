@@ -5,7 +5,10 @@
  * writers from the same revision all match (measured: 3 to 7 of 8 concurrent writers "won").
  * An insert of a taken `_id` does fail atomically there. So before writing revision r+1 a writer
  * inserts the claim `<instanceId>:<r+1>`: exactly one writer per revision gets it, and only that
- * one writes. A claim is dropped once the instance has moved past the revision it guards.
+ * one writes. Its writer drops the claim once it wrote the revision or found the instance elsewhere:
+ * a later writer from the same revision then claims it again, but finds the instance moved on.
+ * So the collection holds only the claims of saves under way (each lookup in it is a scan on
+ * FerretDB).
  *
  * A writer that dies between claiming and writing leaves a claim that would block the instance
  * forever; a claim older than the timeout on an instance that never reached its revision is
@@ -27,7 +30,7 @@ export interface RevisionClaims {
   take(instanceId: string, revision: number): Promise<string | null>;
   /** True while the claim taken with `token` stands (it was not given up as abandoned). */
   holds(instanceId: string, revision: number, token: string): Promise<boolean>;
-  /** Drops the claim of `revision` once the instance is past the revision before it (best effort). */
+  /** Drops the claim of `revision` once its writer wrote it or found the instance elsewhere (best effort). */
   release(instanceId: string, revision: number): Promise<void>;
 }
 

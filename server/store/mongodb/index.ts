@@ -293,8 +293,9 @@ function mongoStore(
         await ahead.discard();
         throw new RevisionConflictError(id);
       }
+      // the claim has done its work (a writer that claims `next` again finds the instance past it);
       // no instance names the previous state any more: a reader that still holds its id reads again
-      await Promise.all([claims?.release(id, expectedRevision), states.drop(current.stateId)]);
+      await Promise.all([claims?.release(id, next), states.drop(current.stateId)]);
     },
 
     async findInstances(query: InstanceQuery): Promise<Page<InstanceRecord>> {
