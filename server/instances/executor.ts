@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { evaluate } from '../engine/expressions.ts';
 import type { CompiledProcess } from '../engine/definitions.ts';
 import { evaluateParameters } from '../engine/extensions.ts';
+import { newJob } from '../jobs/new-job.ts';
 import type { Notifier } from '../notifications/notifier.ts';
 import { NotWaitingError, runInstance, type Action, type RunResult } from '../engine/runner.ts';
 import { ConflictError, RevisionConflictError } from '../errors.ts';
@@ -116,19 +117,7 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
     const engineJobs = run.jobs.map((waiting): Job => {
       const old = oldJobs.get(waiting.executionId);
       if (old) return old;
-      const job: Job = {
-        id: randomUUID(),
-        elementId: waiting.elementId,
-        executionId: waiting.executionId,
-        elementName: waiting.name,
-        topic: waiting.topic,
-        retries: null,
-        availableAt: at,
-        lockedBy: null,
-        lockExpiresAt: null,
-        incident: null,
-        createdAt: at,
-      };
+      const job = newJob({ elementId: waiting.elementId, executionId: waiting.executionId, elementName: waiting.name, topic: waiting.topic }, at);
       newJobs.push(job);
       return job;
     });

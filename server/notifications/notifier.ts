@@ -5,6 +5,7 @@ import { CONNECTOR_TOPICS } from '../engine/extensions.ts';
 import type { ProcessModel } from '../engine/model.ts';
 import type { InstanceRecord, Job, UserTask, Variables } from '../store/types.ts';
 import type { Directory } from './directory.ts';
+import { newJob } from '../jobs/new-job.ts';
 
 /**
  * Baton's own notifications, made as jobs on the instance record in the same save as what they
@@ -36,22 +37,18 @@ export function notificationJob(fields: {
   now: Date;
 }): Job {
   const id = randomUUID();
-  const at = fields.now.toISOString();
-  return {
-    id,
-    elementId: fields.elementId,
-    executionId: `notification:${id}`,
-    elementName: fields.elementName,
-    topic: fields.topic,
-    retries: null,
-    availableAt: at,
-    lockedBy: null,
-    lockExpiresAt: null,
-    incident: null,
-    createdAt: at,
-    input: fields.input,
-    notification: fields.notification,
-  };
+  return newJob(
+    {
+      id,
+      elementId: fields.elementId,
+      executionId: `notification:${id}`,
+      elementName: fields.elementName,
+      topic: fields.topic,
+      input: fields.input,
+      notification: fields.notification,
+    },
+    fields.now.toISOString(),
+  );
 }
 
 const describe = (record: InstanceRecord): string =>
