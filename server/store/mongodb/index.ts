@@ -165,12 +165,12 @@ function mongoStore(
     const newWork = [...state.taskIds.slice(before.taskIds.length), ...state.jobIds.slice(before.jobIds.length)];
     const batch = state.events.length >= historyBatchEvents ? await history.append(record.id, state.events) : null;
     if (batch) Object.assign(state, { historyBatches: [...state.historyBatches, batch], events: [] });
-    const [, stateId] = await Promise.all([addOwners(record.id, newWork), states.write(record.id, revision, state)]).catch(
-      async (err: unknown) => {
-        if (batch) await history.discard(batch);
-        throw err;
-      },
-    );
+    const [owners, written] = await Promise.allSettled([addOwners(record.id, newWork), states.write(record.id, revision, state)]);
+    if (owners.status === 'rejected' || written.status === 'rejected') {
+      await Promise.all([written.status === 'fulfilled' && states.drop(written.value), batch && history.discard(batch)]);
+      throw owners.status === 'rejected' ? owners.reason : (written as PromiseRejectedResult).reason;
+    }
+    const stateId = written.value;
     return {
       doc: toInstanceDoc(record, revision, stateId),
       discard: () => Promise.all([states.drop(stateId), batch && history.discard(batch)]),
