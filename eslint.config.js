@@ -6,6 +6,9 @@ const fenced = (names, folder) => ({
   message: `import this only from ${folder}`,
 });
 
+const engineFence = fenced(['bpmn-engine', 'bpmn-elements', 'bpmn-moddle', 'moddle-context-serializer', 'jexl', '@0dep/piso'], 'server/engine/');
+const sqliteFence = fenced(['better-sqlite3'], 'server/store/sqlite/');
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'tmp/', 'modeler/dist/'] },
   ...tseslint.configs.recommended,
@@ -16,8 +19,8 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            fenced(['bpmn-engine', 'bpmn-elements', 'bpmn-moddle', 'moddle-context-serializer', 'jexl', '@0dep/piso'], 'server/engine/'),
-            fenced(['better-sqlite3'], 'server/store/sqlite/'),
+            engineFence,
+            sqliteFence,
             fenced(['twilio', 'twilio/*'], 'server/connectors/twilio.ts'),
             fenced(['nodemailer', 'nodemailer/*'], 'server/connectors/email.ts'),
           ],
@@ -36,8 +39,8 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            fenced(['bpmn-engine', 'bpmn-elements', 'bpmn-moddle', 'moddle-context-serializer', 'jexl', '@0dep/piso'], 'server/engine/'),
-            fenced(['better-sqlite3'], 'server/store/sqlite/'),
+            engineFence,
+            sqliteFence,
             fenced(others, home),
           ],
         },
@@ -49,7 +52,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [fenced(['bpmn-engine', 'bpmn-elements', 'bpmn-moddle', 'moddle-context-serializer', 'jexl'], 'server/engine/')] },
+        { patterns: [engineFence] },
       ],
     },
   },

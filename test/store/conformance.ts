@@ -56,7 +56,8 @@ function deployment(id: string, versions: ProcessVersion[]): Deployment {
   };
 }
 
-function instance(id: string, overrides: Partial<InstanceRecord> = {}): InstanceRecord {
+/** An instance record with the suite's defaults; stores' own tests build theirs with it too. */
+export function instance(id: string, overrides: Partial<InstanceRecord> = {}): InstanceRecord {
   return {
     id,
     processKey: 'order',

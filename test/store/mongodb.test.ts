@@ -9,7 +9,7 @@ import { RevisionConflictError } from '../../server/errors.ts';
 import type { InstanceRecord, Store } from '../../server/store/types.ts';
 import { createMongoStore } from '../../server/store/mongodb/index.ts';
 import { type FerretDb, startFerretDb } from '../helpers/ferretdb.ts';
-import { storeConformance } from './conformance.ts';
+import { instance, storeConformance } from './conformance.ts';
 
 const explicitUri = process.env.MONGODB_URI;
 const ferretDb: FerretDb | null = explicitUri ? null : await startFerretDb();
@@ -44,28 +44,7 @@ if (uri) {
       await fresh.cleanup();
     });
 
-    const record = (overrides: Partial<InstanceRecord> = {}): InstanceRecord => ({
-      id: 'i-1',
-      processKey: 'order',
-      processVersion: 1,
-      processName: 'Order',
-      businessKey: null,
-      status: 'running',
-      revision: 1,
-      variables: {},
-      state: null,
-      userTasks: [],
-      jobs: [],
-      timers: [],
-      messages: [],
-      nextTimerAt: null,
-      startedAt: '2030-01-01T00:00:00.000Z',
-      startedBy: 'demo',
-      endedAt: null,
-      error: null,
-      historySeq: 0,
-      ...overrides,
-    });
+    const record = (overrides: Partial<InstanceRecord> = {}): InstanceRecord => instance('i-1', overrides);
 
     it('round-trips JSON that BSON or FerretDB cannot hold as a document ($ . NUL keys, nested arrays, lone surrogates) everywhere', async () => {
       ({ store } = fresh = await freshDb());
