@@ -72,6 +72,16 @@ export class UnsupportedMediaTypeError extends BatonError {
   }
 }
 
+/** Thrown when a caller failed to sign in too often; `retryAfterSeconds` goes out as Retry-After. */
+export class TooManyRequestsError extends BatonError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'Too many requests', message);
+  }
+}
+
 /**
  * Thrown by a store when a compare-and-set on an instance's revision lost: another writer saved
  * first. Services reload and retry; it reaches a client only as a 409 after retries ran out.

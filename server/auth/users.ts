@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { E164, EMAIL } from '../config.ts';
+import { TooManyRequestsError } from '../errors.ts';
+import { createSignInLimiter, type SignInLimits } from './limiter.ts';
 import { digest, hashSecret, verifySecret } from './secrets.ts';
 
 /** What a user may do: see the README's role table. */
@@ -11,6 +14,8 @@ export interface User {
   name: string;
   groups: string[];
   roles: Role[];
+  /** for workers: the topics whose external tasks they may fetch and finish; absent: every topic */
+  topics?: string[];
 }
 
 /** A user as the users file stores it: secrets only as scrypt hashes. */
@@ -24,7 +29,7 @@ export interface StoredUser extends User {
   phone?: string;
 }
 
-/** Reads and checks a users file: `{"users": [{name, passwordHash, groups, roles, tokenHashes, email, phone}]}`. */
+/** Reads and checks a users file: `{"users": [{name, passwordHash, groups, roles, topics, tokenHashes, email, phone}]}`. */
 export function loadUsersFile(file: string): StoredUser[] {
   let parsed: unknown;
   try {
@@ -42,6 +47,9 @@ export function loadUsersFile(file: string): StoredUser[] {
     }
     const roles = entry.roles ?? ['user'];
     if (!Array.isArray(roles) || roles.some((role) => !ROLES.includes(role))) throw new Error(`${where}: roles must be of ${ROLES.join(', ')}`);
+    if (entry.topics !== undefined && (!Array.isArray(entry.topics) || entry.topics.some((topic) => typeof topic !== 'string' || !topic))) {
+      throw new Error(`${where}: topics must be a list of topic names`);
+    }
     if (entry.email !== undefined && (typeof entry.email !== 'string' || !EMAIL.test(entry.email))) throw new Error(`${where}: email must be an e-mail address`);
     if (entry.phone !== undefined && (typeof entry.phone !== 'string' || !E164.test(entry.phone))) {
       throw new Error(`${where}: phone must be in E.164 form, e.g. +41791234567`);
@@ -52,6 +60,7 @@ export function loadUsersFile(file: string): StoredUser[] {
       groups: Array.isArray(entry.groups) ? entry.groups.map(String) : [],
       roles,
       tokenHashes: Array.isArray(entry.tokenHashes) ? entry.tokenHashes.map(String) : [],
+      ...(entry.topics ? { topics: entry.topics } : {}),
       ...(entry.email ? { email: entry.email } : {}),
       ...(entry.phone ? { phone: entry.phone } : {}),
     };
@@ -75,54 +84,78 @@ export async function demoUsers(): Promise<StoredUser[]> {
   ]);
 }
 
-/** Checks credentials; verified ones are remembered for a while so scrypt runs once, not per request. */
+/**
+ * Checks credentials; verified ones are remembered for a while so scrypt runs once, not per
+ * request. Failed sign-ins are limited per user name and per address (429 with Retry-After);
+ * the web app's sign-in form goes through the same limiter with {@link Authenticator.signIn}.
+ */
 export interface Authenticator {
-  /** the user for an Authorization header, or null when it is missing or wrong */
-  authenticate(header: string | undefined): Promise<User | null>;
+  /** the user for an Authorization header, or null when it is missing or wrong; TooManyRequestsError when limited */
+  authenticate(header: string | undefined, address?: string): Promise<User | null>;
+  /** the user for a name and password, or null when wrong; TooManyRequestsError when limited */
+  signIn(name: string, password: string, address?: string): Promise<User | null>;
 }
 
 const CACHE_MS = 5 * 60_000;
 const CACHE_SIZE = 10_000;
 
-export function createAuthenticator(users: StoredUser[]): Authenticator {
+export function createAuthenticator(users: StoredUser[], options: { limits?: SignInLimits } = {}): Authenticator {
   const byName = new Map(users.map((user) => [user.name, user]));
   const verified = new Map<string, { user: User; until: number }>();
-  const publicUser = ({ name, groups, roles }: StoredUser): User => ({ name, groups, roles });
+  const limiter = createSignInLimiter(options.limits);
+  // an unknown name costs one scrypt like a known one, so timing does not tell which names exist
+  const decoy = hashSecret(randomUUID());
+  const publicUser = ({ name, groups, roles, topics }: StoredUser): User => ({ name, groups, roles, ...(topics ? { topics } : {}) });
 
-  const check = async (header: string): Promise<User | null> => {
+  const verify = async (name: string, secret: string, kind: 'password' | 'token', address: string | undefined): Promise<User | null> => {
+    const wait = limiter.blockedFor(name, address);
+    if (wait > 0) throw new TooManyRequestsError(`too many failed sign-ins; try again in ${wait} s`, wait);
+    const user = byName.get(name);
+    const own = !user ? [] : kind === 'password' ? [user.passwordHash] : user.tokenHashes;
+    let ok = false;
+    for (const hash of own.length ? own : [await decoy]) if ((await verifySecret(secret, hash)) && own.length && secret) ok = true;
+    if (!ok || !user) {
+      limiter.failed(name, address);
+      return null;
+    }
+    limiter.succeeded(name);
+    return publicUser(user);
+  };
+
+  /** name, secret and kind of an Authorization header, or null when it is malformed */
+  const parse = (header: string): [string, string, 'password' | 'token'] | null => {
     const [scheme, credentials = ''] = header.split(' ', 2);
-    let name: string;
-    let secret: string;
-    let kind: 'password' | 'token';
     if (scheme?.toLowerCase() === 'basic') {
       const decoded = Buffer.from(credentials, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon < 0) return null;
-      [name, secret, kind] = [decoded.slice(0, colon), decoded.slice(colon + 1), 'password'];
-    } else if (scheme?.toLowerCase() === 'bearer') {
+      return colon < 0 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1), 'password'];
+    }
+    if (scheme?.toLowerCase() === 'bearer') {
       const colon = credentials.indexOf(':');
-      if (colon < 0) return null;
-      [name, secret, kind] = [credentials.slice(0, colon), credentials.slice(colon + 1), 'token'];
-    } else return null;
-    const user = byName.get(name);
-    if (!user || !secret) return null;
-    const hashes = kind === 'password' ? [user.passwordHash] : user.tokenHashes;
-    for (const hash of hashes) if (await verifySecret(secret, hash)) return publicUser(user);
+      return colon < 0 ? null : [credentials.slice(0, colon), credentials.slice(colon + 1), 'token'];
+    }
     return null;
   };
 
   return {
-    async authenticate(header) {
+    async authenticate(header, address) {
       if (!header || header.length > 4096) return null;
+      const parsed = parse(header);
+      if (!parsed || !parsed[0]) return null;
+      const [name, secret, kind] = parsed;
       const key = digest(header);
       const hit = verified.get(key);
-      if (hit && hit.until > Date.now()) return hit.user;
-      const user = await check(header);
+      if (hit && hit.until > Date.now() && limiter.blockedFor(name, address) === 0) return hit.user;
+      const user = await verify(name, secret, kind, address);
       if (user) {
         if (verified.size >= CACHE_SIZE) verified.clear();
         verified.set(key, { user, until: Date.now() + CACHE_MS });
       }
       return user;
+    },
+    signIn(name, password, address) {
+      if (!name || name.length > 64 || password.length > 1024) return Promise.resolve(null);
+      return verify(name, password, 'password', address);
     },
   };
 }

@@ -7,7 +7,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { ConflictError, RevisionConflictError, ValidationError } from '../errors.ts';
-import { currentUser, requireRole } from '../http/auth.ts';
+import { currentUser, requireRole, requireTopic } from '../http/auth.ts';
 import { jsonBody, optionalInt, optionalString, requiredString } from '../http/body.ts';
 import type { Job } from '../store/types.ts';
 import { lockedTaskDto } from './dto.ts';
@@ -66,8 +66,8 @@ export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: W
    * Runs a job service call on an open task. A task withdrawn meanwhile (a boundary event, another
    * worker's BPMN error) is 404 like one that was gone before; a lock held by another worker stays 400.
    */
-  const onOpen = async (id: string, work: () => Promise<void>): Promise<void> => {
-    await open(id);
+  const onOpen = async (ctx: Context, id: string, work: () => Promise<void>): Promise<void> => {
+    requireTopic(currentUser(ctx), (await open(id)).topic);
     try {
       await work();
     } catch (err) {
@@ -88,6 +88,7 @@ export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: W
     const asyncResponseTimeout = optionalInt(body, 'asyncResponseTimeout', 0, MAX_ASYNC_RESPONSE_TIMEOUT) ?? 0;
     if (!Array.isArray(body.topics) || body.topics.length > 100) throw new ValidationError('topics must be a list of at most 100 topics');
     const topics = body.topics.map(readTopic);
+    for (const { topicName } of topics) requireTopic(currentUser(ctx), topicName);
     if (!maxTasks || !topics.length) return send(ctx, []);
     const abort = new AbortController();
     ctx.res.on('close', () => abort.abort());
@@ -106,7 +107,7 @@ export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: W
     refuse(body, ['localVariables'], 'complete');
     const workerId = requiredString(body, 'workerId', 128);
     const variables = fromTypedMap(body.variables);
-    await onOpen(id, () => jobs.complete(id, workerId, variables));
+    await onOpen(ctx, id, () => jobs.complete(id, workerId, variables));
     noContent(ctx);
   });
 
@@ -121,7 +122,7 @@ export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: W
       retries: optionalInt(body, 'retries', 0, 1000) ?? 0,
       retryTimeout: optionalInt(body, 'retryTimeout', 0, 30 * DAY) ?? 0,
     };
-    await onOpen(id, () => jobs.failure(id, input));
+    await onOpen(ctx, id, () => jobs.failure(id, input));
     noContent(ctx);
   });
 
@@ -135,7 +136,7 @@ export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: W
       errorMessage: optionalString(body, 'errorMessage', 4000) ?? '',
       variables: fromTypedMap(body.variables),
     };
-    await onOpen(id, () => jobs.bpmnError(id, input));
+    await onOpen(ctx, id, () => jobs.bpmnError(id, input));
     noContent(ctx);
   });
 
@@ -146,7 +147,7 @@ export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: W
     const workerId = requiredString(body, 'workerId', 128);
     const newDuration = optionalInt(body, 'newDuration', 1, 7 * DAY);
     if (newDuration === undefined) throw new ValidationError('newDuration is required', [{ path: 'newDuration', message: 'is required' }]);
-    await onOpen(id, () => jobs.extendLock(id, workerId, newDuration));
+    await onOpen(ctx, id, () => jobs.extendLock(id, workerId, newDuration));
     noContent(ctx);
   });
 
@@ -154,6 +155,7 @@ export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: W
     worker(ctx);
     const id = ctx.params.id as string;
     const job = await open(id);
+    requireTopic(currentUser(ctx), job.topic);
     if (job.lockedBy) await jobs.unlock(id, currentUser(ctx));
     noContent(ctx);
   });

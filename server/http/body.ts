@@ -1,11 +1,15 @@
 import type { Context } from 'koa';
-import { ValidationError } from '../errors.ts';
+import { UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 
 /** The JSON object a request sent (the body parser has run); {} when there was no body. */
 export function jsonBody(ctx: Context): Record<string, unknown> {
   const body = (ctx.request as unknown as { body?: unknown }).body;
+  const sent = Boolean(ctx.request.length) || ctx.get('transfer-encoding') !== '';
+  if (sent && ctx.get('content-type') && !ctx.is('json')) {
+    throw new UnsupportedMediaTypeError(`the body must be JSON (Content-Type: application/json), not ${ctx.get('content-type').slice(0, 100)}`);
+  }
   if (body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && !Object.keys(body).length)) {
-    if (ctx.request.length && !ctx.is('json')) throw new ValidationError('the body must be JSON (Content-Type: application/json)');
+    if (ctx.request.length && !ctx.is('json')) throw new UnsupportedMediaTypeError('the body must be JSON (Content-Type: application/json)');
     return {};
   }
   if (typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('the body must be a JSON object');

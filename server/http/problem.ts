@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import { BatonError } from '../errors.ts';
+import { BatonError, TooManyRequestsError } from '../errors.ts';
 
 /**
  * The first middleware: turns every thrown error into an RFC 9457 application/problem+json
@@ -34,7 +34,9 @@ export function problemMiddleware(log: Logger) {
       ctx.status = status;
       ctx.type = 'application/problem+json';
       ctx.body = { type: 'about:blank', title, status, detail, instance: ctx.path, ...(problems ? { problems } : {}) };
-      if (status === 401) ctx.set('WWW-Authenticate', 'Basic realm="baton", charset="UTF-8"');
+      // the web app signs in on its own page: no browser password prompt for its requests
+      if (status === 401 && ctx.get('x-requested-with') !== 'baton-web') ctx.set('WWW-Authenticate', 'Basic realm="baton", charset="UTF-8"');
+      if (error instanceof TooManyRequestsError) ctx.set('Retry-After', String(error.retryAfterSeconds));
     }
   };
 }

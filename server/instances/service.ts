@@ -87,7 +87,7 @@ export function createInstanceService(store: Store, definitions: DefinitionCache
 
   return {
     async start(key, input, user) {
-      if (hasRole(user, 'worker') && !hasRole(user, 'admin', 'operator', 'user')) throw new ForbiddenError('workers cannot start instances');
+      if (!hasRole(user, 'admin', 'user')) throw new ForbiddenError('only admins and users start instances');
       const version = await definitions.latest(key);
       const { model } = await definitions.compiled(key, version.version);
       if (!model.executable) throw new ValidationError(`process <${key}> is not executable`);

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { ValidationError } from '../errors.ts';
-import { currentUser, requireRole } from '../http/auth.ts';
+import { currentUser, requireRole, requireTopic } from '../http/auth.ts';
 import { jsonBody, optionalInt, optionalString, requiredString } from '../http/body.ts';
 import type { JobService } from './service.ts';
 
@@ -11,6 +11,12 @@ export function jobRoutes(service: JobService): Router {
   const router = new Router();
   router.use('/api/external-tasks', async (ctx, next) => {
     requireRole(currentUser(ctx), 'worker', 'admin');
+    await next();
+  });
+  // a worker limited to some topics may finish only their tasks (an unknown task is 404 below)
+  router.use('/api/external-tasks/:id/:action', async (ctx, next) => {
+    const topic = ctx.params.id === 'fetch-and-lock' ? null : await service.topicOf(ctx.params.id as string);
+    if (topic !== null) requireTopic(currentUser(ctx), topic);
     await next();
   });
 
@@ -30,6 +36,7 @@ export function jobRoutes(service: JobService): Router {
         lockDuration: optionalInt(entry, 'lockDuration', 1, 7 * DAY) ?? 60_000,
       };
     });
+    for (const { topicName } of topics) requireTopic(currentUser(ctx), topicName);
     const abort = new AbortController();
     ctx.res.on('close', () => abort.abort());
     ctx.body = await service.fetchAndLock({ workerId, maxTasks, topics, asyncResponseTimeout }, abort.signal);

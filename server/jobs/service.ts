@@ -58,6 +58,8 @@ export interface JobService {
   bpmnError(jobId: string, input: { workerId: string; errorCode: string; errorMessage: string; variables?: unknown }): Promise<void>;
   extendLock(jobId: string, workerId: string, newDuration: number): Promise<void>;
   unlock(jobId: string, user: User): Promise<void>;
+  /** the topic of an external task, or null when there is no such task (for permission checks) */
+  topicOf(jobId: string): Promise<string | null>;
   /** wakes long-polling fetches: jobs of these topics (or of any, without topics) were saved */
   notify(topics?: readonly string[]): void;
   /** resolves on the next notify() of one of the topics, after ms, or when the signal aborts */
@@ -274,6 +276,11 @@ export function createJobService({ store, executor, definitions, clock, retryPol
           result: () => undefined,
         };
       });
+    },
+
+    async topicOf(jobId) {
+      const record = await store.findInstanceByJob(jobId);
+      return record?.jobs.find((j) => j.id === jobId)?.topic ?? null;
     },
 
     notify(topics) {
