@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import type Router from '@koa/router';
+import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/users.ts';
 import { authMiddleware } from './http/auth.ts';
@@ -12,6 +13,8 @@ export interface AppDeps {
   authenticator: Authenticator;
   bodyLimitBytes: number;
   routers: Router[];
+  /** the web app (server/web): pages, sign-in and cookie sessions, before authentication */
+  web?: Middleware;
   /** answers GET /health */
   health: () => Promise<{ status: string }>;
 }
@@ -20,7 +23,7 @@ export interface AppDeps {
  * The Koa application. Middleware order: request id and access log, problem+json errors,
  * security headers, health (open), authentication, body parsing, routes.
  */
-export function createApp({ log, authenticator, bodyLimitBytes, routers, health }: AppDeps): Koa {
+export function createApp({ log, authenticator, bodyLimitBytes, routers, health, web }: AppDeps): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
 
@@ -45,6 +48,12 @@ export function createApp({ log, authenticator, bodyLimitBytes, routers, health 
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('Cache-Control', 'no-store');
+    // bpmn-js needs inline style attributes and data: fonts and images; scripts only from Baton itself
+    ctx.set(
+      'Content-Security-Policy',
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
     await next();
   });
   app.use(async (ctx, next) => {
@@ -54,6 +63,7 @@ export function createApp({ log, authenticator, bodyLimitBytes, routers, health 
     }
     await next();
   });
+  if (web) app.use(web);
   app.use(authMiddleware(authenticator, []));
   app.use(
     bodyParser({
