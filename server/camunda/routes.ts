@@ -16,6 +16,7 @@ import { definitionEndpoints } from './definition-routes.ts';
 import { createDefinitionLookup, type DefinitionLookup } from './definitions.ts';
 import { deploymentEndpoints } from './deployment-routes.ts';
 import { camundaErrors, NotImplementedError } from './errors.ts';
+import { allow } from '../http/auth.ts';
 import { externalTaskEndpoints } from './external-task-routes.ts';
 import { historyEndpoints } from './history-routes.ts';
 import { runtimeEndpoints } from './runtime-routes.ts';
@@ -44,6 +45,9 @@ export function camundaRoutes(deps: CamundaDeps): Router {
   const router = new Router({ prefix: '/engine-rest' });
   const wiring: Wiring = { ...deps, lookup: createDefinitionLookup(deps.store) };
   router.use(camundaErrors(deps.log));
+  // workers reach only the external-task endpoints, messages and the engine's name and version
+  router.use(['/deployment', '/process-definition', '/process-instance', '/task', '/history'], allow('admin', 'operator', 'user'));
+  router.use('/incident', allow('admin', 'operator'));
   deploymentEndpoints(router, wiring);
   definitionEndpoints(router, wiring);
   runtimeEndpoints(router, wiring);

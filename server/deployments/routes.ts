@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import busboy from 'busboy';
 import type { Context } from 'koa';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
-import { currentUser, requireRole } from '../http/auth.ts';
+import { allow, currentUser, requireRole } from '../http/auth.ts';
 import type { BpmnFile, DeploymentService } from './service.ts';
 
 const MAX_FILES = 20;
@@ -67,6 +67,8 @@ export function deploymentRoutes(service: DeploymentService, bodyLimit: number):
     ctx.status = 201;
     ctx.body = result;
   });
+
+  router.use('/api/processes', allow('admin', 'operator', 'user'));
 
   router.get('/api/processes', async (ctx) => {
     ctx.body = await service.listProcesses();

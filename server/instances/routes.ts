@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { ValidationError } from '../errors.ts';
-import { currentUser } from '../http/auth.ts';
+import { allow, currentUser } from '../http/auth.ts';
 import { jsonBody, optionalString, paging, queryString } from '../http/body.ts';
 import type { InstanceStatus } from '../store/types.ts';
 import type { InstanceService } from './service.ts';
@@ -10,6 +10,8 @@ const STATUSES: InstanceStatus[] = ['running', 'completed', 'failed', 'cancelled
 /** Starting, reading and cancelling instances. */
 export function instanceRoutes(service: InstanceService): Router {
   const router = new Router();
+  // who may start or cancel, and which instances each sees, the service decides
+  router.use(allow('admin', 'operator', 'user'));
 
   router.post('/api/processes/:key/instances', async (ctx) => {
     const body = jsonBody(ctx);

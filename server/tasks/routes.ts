@@ -1,11 +1,13 @@
 import Router from '@koa/router';
-import { currentUser } from '../http/auth.ts';
+import { allow, currentUser } from '../http/auth.ts';
 import { jsonBody, paging, queryString } from '../http/body.ts';
 import type { TaskService } from './service.ts';
 
 /** The task list: list, claim, unclaim and complete user tasks. */
 export function taskRoutes(service: TaskService): Router {
   const router = new Router();
+  // which tasks each one sees and works, the service decides
+  router.use(allow('admin', 'operator', 'user'));
 
   router.get('/api/tasks', async (ctx) => {
     const assignee = queryString(ctx, 'assignee');
