@@ -6,6 +6,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError, type Problem } from '../errors.ts';
 import { currentUser, hasRole } from '../http/auth.ts';
+import { checkXmlShape } from '../http/xml-limits.ts';
 import type { ProcessVersion } from '../store/types.ts';
 import { definitionDto, definitionId, deploymentDto } from './definitions.ts';
 import { CamundaError, reworded } from './errors.ts';
@@ -80,6 +81,7 @@ export function deploymentEndpoints(router: Router, { deployments, store, bodyLi
     const bpmn = resources.filter((resource) => BPMN_RESOURCE.test(resource.name));
     if (!bpmn.length) throw new ValidationError('No BPMN resource (.bpmn or .bpmn20.xml) in the deployment');
     const name = fields['deployment-name'] || null;
+    checkXmlShape(bpmn.map((r) => ({ name: r.name, xml: r.content })));
 
     const result = await reworded(
       deployments.deploy(bpmn.map((r) => ({ name: r.name, xml: r.content })), name ?? bpmn.map((r) => r.name).join(', '), user.name),

@@ -3,6 +3,7 @@ import busboy from 'busboy';
 import type { Context } from 'koa';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 import { allow, currentUser, requireRole } from '../http/auth.ts';
+import { checkXmlShape } from '../http/xml-limits.ts';
 import type { BpmnFile, DeploymentService } from './service.ts';
 
 const MAX_FILES = 20;
@@ -63,6 +64,7 @@ export function deploymentRoutes(service: DeploymentService, bodyLimit: number):
       files = typeof xml === 'string' && xml.trim() ? [{ name: String(ctx.query.name ?? 'process.bpmn'), xml }] : [];
       name = typeof ctx.query.name === 'string' ? ctx.query.name : undefined;
     } else throw new UnsupportedMediaTypeError('send multipart/form-data with .bpmn files, or the BPMN XML as application/xml');
+    checkXmlShape(files);
     const result = await service.deploy(files, name ?? files.map((file) => file.name).join(', '), user.name);
     ctx.status = 201;
     ctx.body = result;

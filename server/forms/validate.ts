@@ -2,6 +2,18 @@ import { ValidationError, type Problem } from '../errors.ts';
 import type { FormField, Json, Variables } from '../store/types.ts';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** names that would reach into an object's prototype where variables are merged or evaluated */
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+/** deeper values make the engine's recursive copies overflow the stack */
+const MAX_DEPTH = 32;
+
+/** How deeply a JSON value nests (a scalar is 0); stops counting past the limit. */
+function depthOf(value: Json, limit = MAX_DEPTH + 1): number {
+  if (value === null || typeof value !== 'object' || limit <= 0) return 0;
+  let deepest = 0;
+  for (const item of Object.values(value)) deepest = Math.max(deepest, depthOf(item as Json, limit - 1));
+  return deepest + 1;
+}
 
 function checkField(field: FormField, value: Json): string | null {
   const c = field.constraints ?? {};
@@ -43,6 +55,8 @@ export function validateForm(fields: FormField[], input: unknown): Variables {
   const byId = new Map(fields.map((field) => [field.id, field]));
   for (const [name, value] of Object.entries(values)) {
     if (!NAME.test(name)) problems.push({ path: name, message: 'is not a valid variable name' });
+    else if (RESERVED.has(name)) problems.push({ path: name, message: 'is a reserved name' });
+    else if (depthOf(value) > MAX_DEPTH) problems.push({ path: name, message: `nests deeper than ${MAX_DEPTH} levels` });
     else if (fields.length && !byId.has(name)) problems.push({ path: name, message: 'is not a field of this form' });
     else if (!fields.length) result[name] = value;
   }
