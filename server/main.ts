@@ -29,10 +29,18 @@ async function main(): Promise<void> {
   log.info({ url, store: config.store.kind, demo: config.demo, connectors: baton.connectors.health() }, 'Baton is listening');
   const demo = config.demo === 'all' ? await startDemoSystems(url, log) : null;
 
+  let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
-    log.info({ signal }, 'shutting down');
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: taking no new work, finishing what is in hand');
+    setTimeout(() => {
+      log.error('shutdown took longer than 30 s; exiting anyway');
+      process.exit(1);
+    }, 30_000).unref();
     await demo?.stop();
     await baton.close();
+    log.info({ signal }, 'stopped');
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -62,6 +62,8 @@ export interface JobService {
   topicOf(jobId: string): Promise<string | null>;
   /** wakes long-polling fetches: jobs of these topics (or of any, without topics) were saved */
   notify(topics?: readonly string[]): void;
+  /** shutting down: long-polling fetches answer what they hold (usually nothing) at once, and none waits from now on */
+  releaseWaiters(): void;
   /** resolves on the next notify() of one of the topics, after ms, or when the signal aborts */
   waitForJobs(ms: number, signal: AbortSignal, topics?: readonly string[]): Promise<void>;
 }
@@ -86,6 +88,7 @@ export function retryPolicyOf(model: ProcessModel, job: Job, fallback: RetryPoli
 export function createJobService({ store, executor, definitions, clock, retryPolicy, notifier }: JobServiceDeps): JobService {
   /** who waits for jobs, and of which topics (null: any) */
   const waiters = new Map<() => void, ReadonlySet<string> | null>();
+  let released = false;
 
   const wait = (ms: number, signal: AbortSignal, topics?: readonly string[]): Promise<void> =>
     new Promise((resolve) => {
@@ -177,7 +180,7 @@ export function createJobService({ store, executor, definitions, clock, retryPol
           if (task) locked.push(task);
         }
         const left = deadline - Date.now();
-        if (locked.length || left <= 0 || signal.aborted) return locked;
+        if (locked.length || left <= 0 || signal.aborted || released) return locked;
         await wait(Math.min(left, POLL_MS), signal, [...durations.keys()]);
       }
     },
@@ -281,6 +284,11 @@ export function createJobService({ store, executor, definitions, clock, retryPol
     async topicOf(jobId) {
       const record = await store.findInstanceByJob(jobId);
       return record?.jobs.find((j) => j.id === jobId)?.topic ?? null;
+    },
+
+    releaseWaiters() {
+      released = true;
+      for (const wake of [...waiters.keys()]) wake();
     },
 
     notify(topics) {
