@@ -48,10 +48,19 @@ function errorCodes(value: Json | undefined): Map<number, string> {
   );
 }
 
+/** Reads an answer, refusing it (without holding more of it) once it grows past MAX_RESPONSE_BYTES. */
 async function readBody(response: Response): Promise<Json> {
-  const bytes = Buffer.from(await response.arrayBuffer());
-  if (bytes.length > MAX_RESPONSE_BYTES) throw new ConnectorError(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`, false);
-  const body = bytes.toString('utf8');
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new ConnectorError(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`, false);
+    }
+    chunks.push(chunk);
+  }
+  const body = Buffer.concat(chunks).toString('utf8');
   if (/\bjson\b/i.test(response.headers.get('content-type') ?? '') && body) {
     try {
       return JSON.parse(body) as Json;
@@ -70,8 +79,12 @@ function detailOf(body: Json): string {
   return (typeof body === 'string' ? body : JSON.stringify(body)).slice(0, 300);
 }
 
+/** calls to one host waiting at once; more fail fast (and are retried), so a hanging host holds few of the connector's slots */
+const PER_HOST = 8;
+
 export function createHttpConnector(deps: { timeoutMs: number; log: Logger }): Connector {
   const { timeoutMs, log } = deps;
+  const waiting = new Map<string, number>();
   return {
     topic: CONNECTOR_TOPICS.http,
     mode: 'on',
@@ -105,14 +118,31 @@ export function createHttpConnector(deps: { timeoutMs: number; log: Logger }): C
       const limit = typeof input.timeout === 'number' && input.timeout > 0 ? Math.min(input.timeout, timeoutMs) : timeoutMs;
       const target = `${method} ${shown(url)}`;
 
+      const host = url.host;
+      if ((waiting.get(host) ?? 0) >= PER_HOST) throw new ConnectorError(`${target} not sent: ${PER_HOST} calls to ${host} are already waiting for an answer`, true);
+      waiting.set(host, (waiting.get(host) ?? 0) + 1);
+      // an own timer, not AbortSignal.any([signal, AbortSignal.timeout()]): on Node 20 the garbage
+      // collector may take such a composite signal's timeout, and the call then waits for ever
+      const abort = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => ((timedOut = true), abort.abort()), limit);
+      const stop = (): void => abort.abort();
+      signal.addEventListener('abort', stop, { once: true });
       let response: Response;
+      let answer: Json;
       try {
-        response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'follow', signal: AbortSignal.any([signal, AbortSignal.timeout(limit)]) });
+        response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'follow', signal: abort.signal });
+        answer = await readBody(response);
       } catch (error) {
-        const timedOut = (error as Error).name === 'TimeoutError';
+        if (error instanceof ConnectorError) throw error;
         throw new ConnectorError(`${target} ${timedOut ? `did not answer within ${limit} ms` : `failed: ${reason(error)}`}`, true);
+      } finally {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', stop);
+        const left = (waiting.get(host) ?? 1) - 1;
+        if (left) waiting.set(host, left);
+        else waiting.delete(host);
       }
-      const answer = await readBody(response);
       const { status } = response;
       log.info({ connector: 'http', jobId: task.id, instanceId: task.instanceId, elementId: task.elementId, idempotencyKey, request: target, status }, 'HTTP connector called');
       const code = bpmnErrors.get(status);

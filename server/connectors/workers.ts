@@ -123,7 +123,9 @@ export function createConnectorWorkers(deps: {
         if (tasks.length) continue;
       }
       if (!calls.size) return worked;
-      await Promise.race(calls);
+      // look again when a call ends or a new job of the topic is saved: a slow call holds only its slot
+      // (when stopping, only the calls: they end by themselves or when stop() aborts them)
+      await Promise.race(stopping.signal.aborted ? calls : [...calls, jobs.waitForJobs(intervalMs, stopping.signal, [topic])]);
     }
   };
 
