@@ -1,5 +1,5 @@
 import type { User } from '../auth/users.ts';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateForm } from '../forms/validate.ts';
 import { hasRole } from '../http/auth.ts';
 import type { DefinitionCache } from '../instances/definitions.ts';
@@ -27,22 +27,32 @@ export function createMessageService(store: Store, definitions: DefinitionCache,
         targets = record && record.messages.some((m) => m.name === name) ? [record] : [];
       } else targets = await store.findMessageSubscribers(name, correlationKey);
       const delivered: string[] = [];
+      /** an instance that waited when looked up moved on before the message reached it */
+      let lost = false;
       for (const target of targets) {
         const { model } = await definitions.compiled(target.processKey, target.processVersion);
         const messageId = [...model.messages].find(([, messageName]) => messageName === name)?.[0];
         if (!messageId) continue;
         const ok = await executor
           .transition(target.id, (fresh) => {
-            if (fresh.status !== 'running' || !fresh.messages.some((m) => m.name === name)) return { result: () => false };
+            if (fresh.status !== 'running' || !fresh.messages.some((m) => m.name === name)) {
+              lost = true;
+              return { result: () => false };
+            }
             return {
               events: [{ type: 'message.received', user: user.name, data: { name, variables: values } }],
               action: { type: 'message', messageId, variables: values },
               result: () => true,
             };
           })
-          .catch(() => false);
+          .catch((error: unknown) => {
+            if (!(error instanceof ConflictError)) throw error;
+            lost = true;
+            return false;
+          });
         if (ok) delivered.push(target.id);
       }
+      if (!delivered.length && lost) throw new ConflictError(`the instance moved on before message ${name} reached it`);
       if (!delivered.length) throw new NotFoundError('instance waiting for message', name);
       return delivered;
     },
