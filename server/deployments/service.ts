@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { compileProcess, hashXml, parseBpmn } from '../engine/definitions.ts';
+import { hashXml, isRunnable, parseBpmn, readModel } from '../engine/definitions.ts';
+import { fileReport, type FileReport } from '../engine/import/report.ts';
 import { ConflictError, NotFoundError, ValidationError, type Problem } from '../errors.ts';
 import type { Deployment, FormField, ProcessVersion, Store } from '../store/types.ts';
 
@@ -13,6 +14,8 @@ export interface DeploymentResult {
   id: string;
   processes: { key: string; version: number; name: string }[];
   warnings: Problem[];
+  /** per file: its processes, which of them Baton executes, and why not the others */
+  files: FileReport[];
 }
 
 /** A process version as the API shows it, without the XML. */
@@ -23,6 +26,9 @@ export interface ProcessSummary {
   deploymentId: string;
   deployedAt: string;
   startForm: FormField[];
+  /** Baton starts it; otherwise it is deployed for viewing and `notExecuted` says why */
+  executable: boolean;
+  notExecuted: Problem[];
 }
 
 export interface DeploymentService {
@@ -38,7 +44,7 @@ export interface DeploymentService {
 
 export function createDeploymentService(store: Store, clock: () => Date): DeploymentService {
   const summary = async (version: ProcessVersion): Promise<ProcessSummary> => {
-    const { model } = await compileProcess(version.xml, version.key);
+    const model = await readModel(version.xml, version.key);
     return {
       key: version.key,
       version: version.version,
@@ -46,11 +52,13 @@ export function createDeploymentService(store: Store, clock: () => Date): Deploy
       deploymentId: version.deploymentId,
       deployedAt: version.deployedAt,
       startForm: model.startForm,
+      executable: isRunnable(model),
+      notExecuted: model.notExecuted,
     };
   };
 
   /** Numbers the changed processes after the newest stored versions and saves them. */
-  const save = async (found: { key: string; name: string; xml: string }[], name: string, user: string, warnings: Problem[]): Promise<DeploymentResult> => {
+  const save = async (found: { key: string; name: string; xml: string }[], name: string, user: string, warnings: Problem[], files: FileReport[]): Promise<DeploymentResult> => {
     const now = clock().toISOString();
     const deployment: Deployment = { id: randomUUID(), name, deployedAt: now, deployedBy: user, processes: [] };
     const created: ProcessVersion[] = [];
@@ -74,7 +82,7 @@ export function createDeploymentService(store: Store, clock: () => Date): Deploy
       deployment.processes.push({ key: version.key, version: version.version, name: version.name });
     }
     await store.saveDeployment(deployment, created);
-    return { id: deployment.id, processes: deployment.processes, warnings };
+    return { id: deployment.id, processes: deployment.processes, warnings, files };
   };
 
   return {
@@ -83,12 +91,15 @@ export function createDeploymentService(store: Store, clock: () => Date): Deploy
       const problems: Problem[] = [];
       const warnings: Problem[] = [];
       const found: { key: string; name: string; xml: string }[] = [];
+      const reports: FileReport[] = [];
       for (const file of files) {
         const parsed = await parseBpmn(file.xml);
         const prefix = (problem: Problem): Problem => ({ ...problem, message: `${file.name}: ${problem.message}` });
         problems.push(...parsed.problems.map(prefix));
         warnings.push(...parsed.warnings.map(prefix));
-        for (const process of parsed.processes.filter((p) => p.executable)) {
+        reports.push(fileReport(file.name, parsed));
+        // every process is stored: the ones Baton does not execute for viewing
+        for (const process of parsed.processes) {
           if (found.some((other) => other.key === process.key)) {
             problems.push({ path: process.key, message: `${file.name}: process <${process.key}> is in more than one file` });
           }
@@ -99,7 +110,7 @@ export function createDeploymentService(store: Store, clock: () => Date): Deploy
 
       for (let attempt = 1; ; attempt++) {
         try {
-          return await save(found, name, user, warnings);
+          return await save(found, name, user, warnings, reports);
         } catch (err) {
           // another deployment took the next version number meanwhile: number again
           if (!(err instanceof ConflictError) || attempt >= 5) throw err;

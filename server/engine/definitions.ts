@@ -3,10 +3,17 @@ import { createRequire } from 'node:module';
 import { BpmnModdle, type ModdleContext } from 'bpmn-moddle';
 import * as Elements from 'bpmn-elements';
 import serializer, { TypeResolver, type SerializedContext } from 'moddle-context-serializer';
-import type { Problem } from '../errors.ts';
+import { ValidationError, type Problem } from '../errors.ts';
+import { checkConstraints } from './import/constraints.ts';
+import { contained, describeDisplayOnly } from './import/display-only.ts';
+import { pruneForEngine } from './import/prune.ts';
 import { readProcesses, type ProcessModel } from './model.ts';
 
-const camunda = createRequire(import.meta.url)('camunda-bpmn-moddle/resources/camunda.json') as object;
+const require = createRequire(import.meta.url);
+const camunda = require('camunda-bpmn-moddle/resources/camunda.json') as object;
+const zeebe = require('zeebe-bpmn-moddle/resources/zeebe.json') as object;
+const CAMUNDA_NS = 'http://camunda.org/schema/1.0/bpmn';
+const ZEEBE_NS = 'http://camunda.org/schema/zeebe/1.0';
 const typeResolver = TypeResolver({ ...Elements });
 
 /** The result of reading a BPMN file: its processes and every problem found. */
@@ -14,6 +21,8 @@ export interface ParsedBpmn {
   processes: ProcessModel[];
   problems: Problem[];
   warnings: Problem[];
+  /** the parts kept for display and ignored for execution, one line per kind */
+  displayOnly: string[];
 }
 
 /** A process ready to run: its model and bpmn-engine's parsed definition, made once per version. */
@@ -28,49 +37,88 @@ export function hashXml(xml: string): string {
 }
 
 async function moddleContext(xml: string): Promise<ModdleContext> {
-  return new BpmnModdle({ camunda }).fromXML(xml);
+  // the two descriptors clash (both extend bpmn elements with modelerTemplate): a file gets the
+  // one of the tool that wrote it, Camunda 8 files being the ones that declare only zeebe
+  const zeebeOnly = xml.includes(ZEEBE_NS) && !xml.includes(CAMUNDA_NS);
+  return new BpmnModdle(zeebeOnly ? { zeebe } : { camunda }).fromXML(xml);
 }
 
 /**
  * Parses and checks a BPMN file. Refuses a DOCTYPE (external entities, entity expansion) before
- * the XML parser sees it; reports the parser's warnings with the element they concern.
+ * the XML parser sees it; reports the parser's warnings with the element they concern. Problems
+ * refuse the file: it is unreadable, breaks a rule of the BPMN specification, or an executable
+ * process is configured wrongly. What Baton only does not execute (a non-executable process, an
+ * unsupported element, a file without a process) is in each process's `notExecuted`: such
+ * processes are deployed for viewing and refused when started.
  */
 export async function parseBpmn(xml: string): Promise<ParsedBpmn> {
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) {
-    return { processes: [], problems: [{ message: 'XML with a DOCTYPE or entity declarations is refused' }], warnings: [] };
+    return { processes: [], problems: [{ message: 'XML with a DOCTYPE or entity declarations is refused' }], warnings: [], displayOnly: [] };
   }
   let context: ModdleContext;
   try {
     context = await moddleContext(xml);
   } catch (err) {
-    return { processes: [], problems: [{ message: `not valid BPMN XML: ${(err as Error).message}` }], warnings: [] };
+    return { processes: [], problems: [{ message: `not valid BPMN XML: ${(err as Error).message}` }], warnings: [], displayOnly: [] };
   }
   if (context.rootElement?.$type !== 'bpmn:Definitions') {
-    return { processes: [], problems: [{ message: 'the root element is not bpmn:definitions' }], warnings: [] };
+    return { processes: [], problems: [{ message: 'the root element is not bpmn:definitions' }], warnings: [], displayOnly: [] };
   }
   const warnings = context.warnings.map((warning) => ({
     ...(warning.element?.id ? { path: warning.element.id } : {}),
     message: warning.message.split('\n')[0] ?? warning.message,
   }));
-  const { processes, problems } = readProcesses(context);
-  if (!problems.length) {
-    for (const process of processes.filter((p) => p.executable)) {
+  const { processes, problems: found } = readProcesses(context);
+  // the rules of the specification refuse a file Baton would run; a file only to look at keeps them as warnings
+  const violations = checkConstraints(context);
+  const runs = processes.some((process) => process.executable);
+  let problems = [...(runs ? violations : []), ...found];
+  if (!runs) warnings.push(...violations);
+  if (problems.length) {
+    // a refused file lists everything to change before it runs, in the order of the file
+    const position = new Map([...contained(context.rootElement)].map((element, index) => [element.id, index]));
+    const at = (problem: Problem): number => position.get(problem.path) ?? -1;
+    const notExecuted = processes.filter((process) => process.executable).flatMap((process) => process.notExecuted);
+    problems = [...problems, ...notExecuted].sort((a, b) => at(a) - at(b));
+  } else {
+    for (const process of processes.filter(isRunnable)) {
       try {
         await compileProcess(xml, process.key);
       } catch (err) {
-        problems.push({ path: process.key, message: `process <${process.key}> cannot be loaded: ${(err as Error).message}` });
+        process.notExecuted.push(...((err as ValidationError).problems ?? [{ path: process.key, message: (err as Error).message }]));
       }
     }
   }
-  return { processes, problems, warnings };
+  return { processes, problems, warnings, displayOnly: describeDisplayOnly(context) };
 }
 
 const compiled = new Map<string, Promise<CompiledProcess>>();
 
+/** True when Baton will start the process: it is executable and uses only what Baton executes. */
+export const isRunnable = (model: ProcessModel): boolean => model.executable && !model.notExecuted.length;
+
+const models = new Map<string, Promise<ProcessModel>>();
+
+/** What Baton reads of one process (or diagram) of a stored file, for listing and viewing. */
+export function readModel(xml: string, key: string): Promise<ProcessModel> {
+  const cacheKey = `${hashXml(xml)}:${key}`;
+  let entry = models.get(cacheKey);
+  if (!entry) {
+    entry = moddleContext(xml).then((context) => {
+      const model = readProcesses(context).processes.find((process) => process.key === key);
+      if (!model) throw new Error(`process <${key}> not found`);
+      return model;
+    });
+    entry.catch(() => models.delete(cacheKey));
+    models.set(cacheKey, entry);
+  }
+  return entry;
+}
+
 /**
  * The compiled form of one process of a BPMN file, cached by content and key: definitions are
- * parsed once per version, never per instance. Other processes of the file are made
- * non-executable so that only the chosen one starts.
+ * parsed once per version, never per instance. bpmn-engine gets only this process and what its
+ * events refer to. A process Baton does not execute is refused here with the reasons.
  */
 export function compileProcess(xml: string, key: string): Promise<CompiledProcess> {
   const cacheKey = `${hashXml(xml)}:${key}`;
@@ -81,10 +129,16 @@ export function compileProcess(xml: string, key: string): Promise<CompiledProces
       const { processes } = readProcesses(context);
       const model = processes.find((process) => process.key === key);
       if (!model) throw new Error(`process <${key}> not found`);
-      for (const root of context.rootElement.rootElements as { $type: string; id: string; isExecutable?: boolean }[]) {
-        if (root.$type === 'bpmn:Process' && root.id !== key) root.isExecutable = false;
+      if (!isRunnable(model)) {
+        throw new ValidationError(`process <${key}> is deployed for viewing only: Baton does not execute it`, model.notExecuted);
       }
-      return { model, sourceContext: serializer(context, typeResolver) };
+      pruneForEngine(context, key);
+      try {
+        return { model, sourceContext: serializer(context, typeResolver) };
+      } catch (err) {
+        const reason = { path: key, message: `process <${key}>: bpmn-engine cannot load it: ${(err as Error).message}` };
+        throw new ValidationError(`process <${key}> is deployed for viewing only: Baton does not execute it`, [reason]);
+      }
     })();
     entry.catch(() => compiled.delete(cacheKey));
     compiled.set(cacheKey, entry);

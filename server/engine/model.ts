@@ -15,6 +15,7 @@ import {
   type IoParameter,
 } from './extensions.ts';
 import type { RetryPolicy } from './retry.ts';
+import { readZeebeAssignment, readZeebeTask } from './import/zeebe.ts';
 
 /** Message templates for the administrator when a job of an element becomes an incident. */
 export interface IncidentNotice {
@@ -30,6 +31,8 @@ export interface ProcessModel {
   key: string;
   name: string;
   executable: boolean;
+  /** why Baton will not start this process (empty when it will): it can still be viewed */
+  notExecuted: Problem[];
   elements: Map<string, { id: string; name: string; type: string }>;
   startForm: FormField[];
   userTasks: Map<string, { assignee: string | null; candidateUsers: string[]; candidateGroups: string[]; form: FormField[] }>;
@@ -112,10 +115,10 @@ function checkTimer(element: ModdleElement, definition: ModdleElement, problems:
 }
 
 const EXTERNAL_TYPES = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
-const UNSUPPORTED = new Map([
-  ['bpmn:ComplexGateway', 'complex gateways are not supported'],
-  ['bpmn:ScriptTask', 'script tasks are refused: uploaded files may not run scripts'],
-  ['bpmn:CallActivity', 'call activities are not supported yet'],
+/** Elements Baton does not execute: a process holding one is deployed for viewing, never started. */
+const NOT_EXECUTED = new Map([
+  ['bpmn:ComplexGateway', 'not supported'],
+  ['bpmn:CallActivity', 'not supported yet'],
 ]);
 
 /**
@@ -128,17 +131,25 @@ function readExternalTask(id: string, type: string, element: ModdleElement, mode
   const kind = typeof element.type === 'string' ? element.type.trim() : '';
   let topic: string | null = null;
   if (element.class || element.expression || element.delegateExpression) {
-    problems.push({ path: id, message: `<${id}>: Java delegates and expressions cannot run in Baton; use camunda:type="external" with a camunda:topic` });
+    model.notExecuted.push({ path: id, message: `<${id}>: Java delegates and expressions cannot run in Baton; use camunda:type="external" with a camunda:topic` });
     return;
   }
   if (connector) {
     const connectorId = String(connector.connectorId ?? '').trim();
     if (connectorId === 'http-connector') topic = CONNECTOR_TOPICS.http;
-    else problems.push({ path: id, message: `<${id}>: connector "${connectorId}" is not available; Baton has http-connector` });
+    else model.notExecuted.push({ path: id, message: `<${id}>: connector "${connectorId}" is not available; Baton has http-connector` });
   } else if (kind in CONNECTOR_TOPICS) topic = CONNECTOR_TOPICS[kind as keyof typeof CONNECTOR_TOPICS];
   else if (kind === 'external' && typeof element.topic === 'string' && element.topic.trim()) topic = element.topic.trim();
-  else {
-    problems.push({ path: id, message: `<${id}>: a ${type.slice(5)} needs camunda:type="external" and a camunda:topic` });
+  else if (extensions(element, 'zeebe:TaskDefinition').length) {
+    const job = readZeebeTask(id, element, problems, model.notExecuted);
+    if (!job) return;
+    model.topics.set(id, job.topic);
+    if (job.inputs.length) model.inputs.set(id, job.inputs);
+    if (job.outputs.length) model.outputs.set(id, job.outputs);
+    if (job.retry) model.retryPolicies.set(id, job.retry);
+    return;
+  } else {
+    model.notExecuted.push({ path: id, message: `<${id}>: a ${type.slice(5)} needs camunda:type="external" and a camunda:topic` });
   }
   if (!topic) return;
   model.topics.set(id, topic);
@@ -173,8 +184,8 @@ function visitFlowElements(container: ModdleElement, model: ProcessModel, proble
       model.elements.set(id, { id, name: String(element.name ?? id), type });
       model.parents.set(id, scope);
     }
-    const unsupported = UNSUPPORTED.get(type);
-    if (unsupported) problems.push({ path: id, message: `${type.slice(5)} <${id}>: ${unsupported}` });
+    const notExecuted = NOT_EXECUTED.get(type);
+    if (notExecuted) model.notExecuted.push({ path: id, message: `${type[5]?.toLowerCase()}${type.slice(6)} <${id}>: ${notExecuted}` });
     if (EXTERNAL_TYPES.has(type)) {
       readExternalTask(id, type, element, model, problems);
       readIncidentNotice(id, element, model, problems);
@@ -198,6 +209,7 @@ function visitFlowElements(container: ModdleElement, model: ProcessModel, proble
         assignee,
         candidateUsers: list(element.candidateUsers),
         candidateGroups: list(element.candidateGroups),
+        ...readZeebeAssignment(id, element, model.notExecuted),
         form: readForm(element, problems),
       });
     }
@@ -208,7 +220,9 @@ function visitFlowElements(container: ModdleElement, model: ProcessModel, proble
     if (type === 'bpmn:SequenceFlow' && element.conditionExpression) {
       const condition = element.conditionExpression as ModdleElement;
       if (condition.language) {
-        problems.push({ path: id, message: `<${id}>: script conditions (${String(condition.language)}) are refused; use \${...}` });
+        model.notExecuted.push({ path: id, message: `<${id}>: script conditions (${String(condition.language)}) are refused; use \${...}` });
+      } else if (String(condition.body ?? '').trim() && !isExpression(String(condition.body))) {
+        model.notExecuted.push({ path: id, message: `<${id}>: the condition "${String(condition.body).trim().slice(0, 60)}" is text, not an expression such as \${amount > 100}` });
       } else tryCheck(id, String(condition.body ?? ''), problems);
     }
     for (const definition of children(element, 'eventDefinitions')) {
@@ -222,6 +236,7 @@ function visitFlowElements(container: ModdleElement, model: ProcessModel, proble
       const message = element.messageRef as ModdleElement | undefined;
       if (message?.id) model.messages.set(message.id, String(message.name ?? message.id));
     }
+    if (type === 'bpmn:ScriptTask') problems.push({ path: id, message: `ScriptTask <${id}>: script tasks are refused: uploaded files may not run scripts` });
     if (children(element, 'flowElements').length) visitFlowElements(element, model, problems);
   }
 }
@@ -241,34 +256,44 @@ export function readProcesses(context: ModdleContext): { processes: ProcessModel
   const definitions = context.rootElement;
   for (const root of children(definitions, 'rootElements')) {
     if (root.$type !== 'bpmn:Process') continue;
-    const model: ProcessModel = {
-      key: String(root.id),
-      name: String(root.name ?? root.id),
-      executable: root.isExecutable === true,
-      elements: new Map(),
-      startForm: [],
-      userTasks: new Map(),
-      topics: new Map(),
-      messages: new Map(),
-      inputs: new Map(),
-      outputs: new Map(),
-      retryPolicies: new Map(),
-      parents: new Map(),
-      errorBoundaries: new Map(),
-      errorStarts: new Map(),
-      incidentNotices: new Map(),
-    };
+    const model = emptyModel(String(root.id), String(root.name ?? root.id), root.isExecutable === true);
     const processProblems: Problem[] = [];
     readIncidentNotice(model.key, root, model, processProblems);
     visitFlowElements(root, model, processProblems);
     if (model.executable) problems.push(...processProblems);
+    else model.notExecuted.unshift({ path: model.key, message: `process <${model.key}> is not executable (isExecutable="true" is not set): deployed for viewing` });
     processes.push(model);
   }
-  if (!processes.length) problems.push({ message: 'the file holds no process' });
-  else if (!processes.some((process) => process.executable)) {
-    problems.push({ message: 'no process is executable: set isExecutable="true" on the process to run' });
+  if (!processes.length) {
+    // a collaboration of empty pools, a choreography, a conversation: a diagram to look at
+    const key = String(definitions.id ?? 'definitions');
+    const model = emptyModel(key, String(definitions.name ?? key), false);
+    model.notExecuted.push({ path: key, message: 'the file holds no process: deployed for viewing' });
+    processes.push(model);
   }
   return { processes, problems };
+}
+
+/** A process model with nothing read into it yet. */
+function emptyModel(key: string, name: string, executable: boolean): ProcessModel {
+  return {
+    key,
+    name,
+    executable,
+    notExecuted: [],
+    elements: new Map(),
+    startForm: [],
+    userTasks: new Map(),
+    topics: new Map(),
+    messages: new Map(),
+    inputs: new Map(),
+    outputs: new Map(),
+    retryPolicies: new Map(),
+    parents: new Map(),
+    errorBoundaries: new Map(),
+    errorStarts: new Map(),
+    incidentNotices: new Map(),
+  };
 }
 
 /**

@@ -134,6 +134,7 @@ export function createWeb({ authenticator, users, store, instances, changes, pub
     ctx.body = await versionStats(store, ctx.params.key as string, version);
   });
   router.get('/api/web/instances', async (ctx) => {
+    requireRole(currentUser(ctx), 'admin', 'operator', 'user');
     const status = queryString(ctx, 'status');
     if (status && !STATUSES.includes(status as InstanceStatus)) {
       throw new ValidationError(`status must be one of ${STATUSES.join(', ')}`, [{ path: 'status', message: 'unknown status' }]);
@@ -156,6 +157,7 @@ export function createWeb({ authenticator, users, store, instances, changes, pub
     );
   });
   router.get('/api/web/instances/:id/events', async (ctx) => {
+    requireRole(currentUser(ctx), 'admin', 'operator', 'user');
     const id = ctx.params.id as string;
     await instances.get(id, currentUser(ctx));
     await streamInstanceChanges(ctx, id, store, changes);
