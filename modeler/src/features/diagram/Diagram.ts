@@ -21,10 +21,15 @@ export class Diagram {
     this.viewer = new NavigatedViewer({ container: this.element });
   }
 
-  /** Shows a BPMN document, fitted into the view. */
+  /** Shows a BPMN document, fitted into the view; a document without a layout (BPMN DI) gets a note instead. */
   async show(xml: string): Promise<void> {
-    await this.viewer.importXML(xml);
-    this.canvas().zoom('fit-viewport');
+    try {
+      await this.viewer.importXML(xml);
+      this.canvas().zoom('fit-viewport');
+    } catch (err) {
+      this.element.classList.add('diagram-missing');
+      this.element.append(h('p', { class: 'muted' }, `No diagram to show (${(err as Error).message}): the BPMN file has no layout.`));
+    }
   }
 
   /** Removes every marker and badge Baton added. */

@@ -71,18 +71,24 @@ export class BpmnEditor {
     const overlays = this.modeler.get<Overlays>('overlays');
     const elsewhere: { path?: string; message: string }[] = [];
     for (const problem of problems) {
-      const element = problem.path ? registry.get(problem.path) : undefined;
+      const element = problem.path ? this.elementOf(registry, problem.path) : undefined;
       if (!element || !problem.path || element === canvas.getRootElement()) {
         elsewhere.push(problem);
         continue;
       }
-      canvas.addMarker(problem.path, PROBLEM_MARKER);
-      overlays.add(problem.path, PROBLEM_OVERLAY, {
+      canvas.addMarker(element.id, PROBLEM_MARKER);
+      overlays.add(element.id, PROBLEM_OVERLAY, {
         position: { top: ((element as { height?: number }).height ?? 0) + 6, left: 0 },
         html: h('div', { class: 'baton-badge baton-badge-failed baton-problem-message', role: 'note' }, problem.message),
       });
     }
     return elsewhere;
+  }
+
+  /** The shape or connection of an id: the element itself, or the one holding that event definition. */
+  private elementOf(registry: ElementRegistry, id: string) {
+    type Bo = { eventDefinitions?: { id?: string }[] };
+    return registry.get(id) ?? registry.find((element) => Boolean((element.businessObject as Bo | undefined)?.eventDefinitions?.some((definition) => definition.id === id)));
   }
 
   clearProblems(): void {
