@@ -12,7 +12,7 @@ const TIMEOUT_MS = 3_000;
 
 /** `/hang` never answers (and counts the calls), `/ok` answers at once. */
 async function startSystem(): Promise<{ url: string; hanging: number; close(): Promise<void> }> {
-  const state = { url: '', hanging: 0, close: async () => undefined };
+  const state = { url: '', hanging: 0, close: async (): Promise<void> => undefined };
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith('/hang')) {
       state.hanging++;
