@@ -94,7 +94,9 @@ Feature('The web app: model, deploy, watch instances on their diagram, work the 
     after(() => mary?.close());
 
     Given('the calculations are done and the instance view, open in demo\'s browser, shows "Approve bonus" waiting', async () => {
-      await admin.page.evaluate(() => Object.assign(window, { batonNotReloaded: true }));
+      await admin.page.evaluate(() => {
+        (window as unknown as { batonNotReloaded?: boolean }).batonNotReloaded = true;
+      });
       await calculate(t, instanceId);
       await diagramElement(admin.page, 'ApproveBonus').and(admin.page.locator('.baton-active')).waitFor();
     });
