@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const jsonAt = args.indexOf('--json');
   const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
-  const dir = args.find((arg, i) => !arg.startsWith('--') && i !== jsonAt + 1);
+  const dir = args.find((arg, i) => !arg.startsWith('--') && (jsonAt < 0 || i !== jsonAt + 1));
   if (!dir || (jsonAt >= 0 && !jsonFile)) {
     console.error('usage: npm run import-report -- DIR [--json FILE]');
     process.exit(2);

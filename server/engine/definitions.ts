@@ -8,13 +8,14 @@ import { checkConstraints } from './import/constraints.ts';
 import { contained, describeDisplayOnly } from './import/display-only.ts';
 import { pruneForEngine } from './import/prune.ts';
 import { readProcesses, type ProcessModel } from './model.ts';
+import { BEHAVIOURS } from './behaviours.ts';
 
 const require = createRequire(import.meta.url);
 const camunda = require('camunda-bpmn-moddle/resources/camunda.json') as object;
 const zeebe = require('zeebe-bpmn-moddle/resources/zeebe.json') as object;
 const CAMUNDA_NS = 'http://camunda.org/schema/1.0/bpmn';
 const ZEEBE_NS = 'http://camunda.org/schema/zeebe/1.0';
-const typeResolver = TypeResolver({ ...Elements });
+const typeResolver = TypeResolver({ ...Elements, ...BEHAVIOURS });
 
 /** The result of reading a BPMN file: its processes and every problem found. */
 export interface ParsedBpmn {
