@@ -127,6 +127,7 @@ export function createSqliteStore(dataDir: string): Store {
     for (const event of events) q.insertHistory.run(event.instanceId, event.seq, JSON.stringify(event));
   };
 
+  type InstanceColumns = ReturnType<typeof instanceColumns>;
   const instanceColumns = (record: InstanceRecord) => ({
     id: record.id,
     processKey: record.processKey,
@@ -138,18 +139,49 @@ export function createSqliteStore(dataDir: string): Store {
     doc: JSON.stringify(record),
   });
 
-  const createTx = db.transaction((record: InstanceRecord, events: HistoryEvent[]) => {
-    q.insertInstance.run(instanceColumns(record));
+  const createTx = db.transaction((record: InstanceRecord, columns: InstanceColumns, events: HistoryEvent[]) => {
+    q.insertInstance.run(columns);
     writeIndexes(record, false);
     appendHistory(events);
   });
 
-  const updateTx = db.transaction((record: InstanceRecord, expected: number, events: HistoryEvent[]) => {
-    const result = q.updateInstance.run({ ...instanceColumns(record), expected });
+  const updateTx = db.transaction((record: InstanceRecord, columns: InstanceColumns, expected: number, events: HistoryEvent[]) => {
+    const result = q.updateInstance.run({ ...columns, expected });
     if (result.changes !== 1) throw new RevisionConflictError(record.id);
     writeIndexes(record, true);
     appendHistory(events);
   });
+
+  /**
+   * Group commit: instance writes that arrive while the event loop is busy are committed together
+   * in one transaction, so one fsync serves many requests. Each write is a savepoint inside it:
+   * a lost compare-and-set undoes only that write. A promise settles only after the commit, so a
+   * write is acknowledged only once it is on disk, as before.
+   */
+  const batch: { write: () => void; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  const commitBatch = db.transaction((writes: typeof batch) => writes.map((item) => {
+    try {
+      item.write();
+      return null;
+    } catch (err) {
+      return err;
+    }
+  }));
+  const flush = (): void => {
+    const writes = batch.splice(0);
+    let outcomes: unknown[];
+    try {
+      outcomes = commitBatch(writes);
+    } catch (err) {
+      for (const item of writes) item.reject(err);
+      return;
+    }
+    writes.forEach((item, i) => (outcomes[i] ? item.reject(outcomes[i]) : item.resolve()));
+  };
+  const enqueue = (write: () => void): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (batch.push({ write, resolve, reject }) === 1) setImmediate(flush);
+    });
 
   const deployTx = db.transaction((deployment: Deployment, versions: ProcessVersion[]) => {
     q.insertDeployment.run(deployment.id, deployment.deployedAt, JSON.stringify(deployment));
@@ -179,14 +211,18 @@ export function createSqliteStore(dataDir: string): Store {
       const rows = (key ? q.keyVersions.all(key) : q.allVersions.all()) as VersionRow[];
       return rows.map(toVersion);
     },
-    async createInstance(record, events) {
-      createTx({ ...record, revision: 1 }, events);
+    createInstance(record, events) {
+      const stored = { ...record, revision: 1 };
+      const columns = instanceColumns(stored);
+      return enqueue(() => createTx(stored, columns, events));
     },
     async getInstance(id) {
       return parse(q.getInstance.get(id));
     },
-    async updateInstance(record, expectedRevision, events) {
-      updateTx({ ...record, revision: expectedRevision + 1 }, expectedRevision, events);
+    updateInstance(record, expectedRevision, events) {
+      const stored = { ...record, revision: expectedRevision + 1 };
+      const columns = instanceColumns(stored);
+      return enqueue(() => updateTx(stored, columns, expectedRevision, events));
     },
     async findInstances(query: InstanceQuery): Promise<Page<InstanceRecord>> {
       const where: string[] = [];
@@ -272,6 +308,7 @@ export function createSqliteStore(dataDir: string): Store {
       return (q.history.all(instanceId) as { doc: string }[]).map((row) => JSON.parse(row.doc) as HistoryEvent);
     },
     async close() {
+      if (batch.length) flush();
       db.close();
     },
   };
