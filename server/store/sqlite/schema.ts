@@ -25,8 +25,11 @@ CREATE TABLE IF NOT EXISTS instances (
   next_timer_at TEXT,
   doc TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS instances_by_status ON instances (status, started_at);
-CREATE INDEX IF NOT EXISTS instances_by_key ON instances (process_key, started_at);
+DROP INDEX IF EXISTS instances_by_status;
+DROP INDEX IF EXISTS instances_by_key;
+CREATE INDEX IF NOT EXISTS instances_newest ON instances (started_at DESC, id);
+CREATE INDEX IF NOT EXISTS instances_newest_by_status ON instances (status, started_at DESC, id);
+CREATE INDEX IF NOT EXISTS instances_newest_by_key ON instances (process_key, started_at DESC, id);
 CREATE INDEX IF NOT EXISTS instances_by_business_key ON instances (business_key);
 CREATE INDEX IF NOT EXISTS instances_by_timer ON instances (next_timer_at) WHERE next_timer_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS tasks (
@@ -38,6 +41,7 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS tasks_by_instance ON tasks (instance_id);
 CREATE INDEX IF NOT EXISTS tasks_by_assignee ON tasks (assignee, created_at);
+CREATE INDEX IF NOT EXISTS tasks_oldest ON tasks (created_at, id);
 CREATE TABLE IF NOT EXISTS task_candidates (
   task_id TEXT NOT NULL,
   kind TEXT NOT NULL,
