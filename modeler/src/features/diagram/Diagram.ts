@@ -44,6 +44,12 @@ export class Diagram {
     return Boolean(this.registry().get(id));
   }
 
+  /** True for an element drawn around others (an expanded sub-process). */
+  isContainer(id: string): boolean {
+    const element = this.registry().get(id) as { children?: unknown[] } | undefined;
+    return Boolean(element?.children?.length);
+  }
+
   /** Adds a marker class to an element or sequence flow. */
   mark(id: string, marker: string): void {
     if (this.has(id)) this.canvas().addMarker(id, marker);

@@ -64,12 +64,13 @@ export interface VersionStats {
   sampled: number;
 }
 
-/** Badges for active instances (blue) and incidents (red), and heat classes baton-heat-1…5 by how often each element ran. */
+/** Badges for active instances (blue) and incidents (red), and heat classes baton-heat-1…5 by how often each element ran (sub-processes by their content). */
 export function annotateStats(diagram: Diagram, stats: VersionStats): void {
   diagram.clear();
   const most = Math.max(0, ...Object.values(stats.heat));
   for (const [id, count] of Object.entries(stats.heat)) {
-    if (!count || !most) continue;
+    // a sub-process is coloured by what ran inside it
+    if (!count || !most || diagram.isContainer(id)) continue;
     diagram.mark(id, `baton-heat-${Math.max(1, Math.ceil((count / most) * 5))}`);
   }
   for (const [id, count] of Object.entries(stats.active)) diagram.badge(id, String(count), 'active', 'bottom-left', `${count} active instance(s)`);
