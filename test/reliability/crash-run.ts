@@ -6,6 +6,7 @@
  * in order. Used by test/reliability/crash.test.ts (short) and `npm run crash-test` (full).
  */
 import assert from 'node:assert/strict';
+import { prng } from '../helpers/prng.ts';
 import { DEMO, MARY, WORKER, makeDataDir, removeDataDir, spawnServer, type Reply, type ServerProcess } from '../helpers/server-process.ts';
 
 export interface CrashOptions {
@@ -59,18 +60,6 @@ const ENDS = ['SalaryPaid', 'BonusRejected', 'SalaryRunFailed'];
 const UNKNOWN_EVERY = 10;
 const LOCK_MS = 5_000;
 const LONG_POLL_MS = 3_000;
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same kill moments and choices. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

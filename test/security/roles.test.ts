@@ -7,6 +7,7 @@ import type supertest from 'supertest';
 import { hashSecret } from '../../server/auth/secrets.ts';
 import type { StoredUser } from '../../server/auth/users.ts';
 import { DEMO, MARY, WORKER, bpmn, deploy, startBaton, type Agent, type TestBaton } from '../helpers/baton.ts';
+import { endpoints } from '../helpers/endpoints.ts';
 
 type Role = 'admin' | 'operator' | 'worker' | 'user';
 const ROLES: Role[] = ['admin', 'operator', 'worker', 'user'];
@@ -175,18 +176,6 @@ async function statusOnly(url: string, { user, password }: { user: string; passw
   return { status: res.status, type, text };
 }
 
-/** Every `METHOD /path` the routers of a Baton answer (not the catch-all answering 501). */
-function endpoints(t: TestBaton): string[] {
-  const found: string[] = [];
-  for (const middleware of t.baton.app.middleware as { router?: { stack: { methods: string[]; path: string }[] } }[]) {
-    for (const layer of middleware.router?.stack ?? []) {
-      if (!layer.methods.length || layer.methods.length > 3 || layer.path.includes('{*')) continue;
-      for (const method of layer.methods) if (method !== 'HEAD') found.push(`${method} ${layer.path}`);
-    }
-  }
-  return found;
-}
-
 /** The path of an endpoint with its parameters filled in from the fixture. */
 function pathOf(endpoint: string, f: Fixture): string {
   const path = endpoint.split(' ')[1] as string;
@@ -235,7 +224,7 @@ Feature('Every endpoint answers each role as the role table says', () => {
 
   Scenario('the table covers every endpoint', () => {
     Then('each endpoint of the routers has a row, and each row is an endpoint', () => {
-      const answered = endpoints(t);
+      const answered = endpoints(t.baton.app);
       assert.ok(answered.length > 60, `found ${answered.length} endpoints`);
       assert.deepEqual(answered.filter((endpoint) => !TABLE[endpoint]), [], 'endpoints without a row in the role table');
       assert.deepEqual(Object.keys(TABLE).filter((endpoint) => !answered.includes(endpoint)), [], 'rows without an endpoint');

@@ -1,0 +1,21 @@
+/**
+ * Fuzzing in a short setting for `npm test`; `npm run fuzz` runs thousands. FUZZ_SEED replays a failure.
+ */
+import assert from 'node:assert/strict';
+import { seedFrom } from '../helpers/prng.ts';
+import { runFuzz } from './fuzz-run.ts';
+
+const FILES = Number(process.env.FUZZ_BPMN ?? 400);
+const BODIES = Number(process.env.FUZZ_BODIES ?? 1000);
+
+Feature('Fuzzing: mutated BPMN files and random JSON bodies', () => {
+  Scenario(`${FILES} mutated BPMN files and ${BODIES} random bodies to every endpoint`, () => {
+    Then('the server never crashes, never answers 5xx, and its memory stays bounded', async function (this: Mocha.Context) {
+      this.timeout(240_000);
+      const figures = await runFuzz({ bpmnFiles: FILES, jsonBodies: BODIES, seed: seedFrom('FUZZ_SEED') });
+      process.stdout.write(`      fuzz figures: ${JSON.stringify(figures)}\n`);
+      assert.ok(figures.deployed > 0, 'some mutations were still valid BPMN and ran');
+      assert.ok(figures.rssAfterMB - figures.rssBeforeMB < 250, `RSS grew from ${figures.rssBeforeMB} to ${figures.rssAfterMB} MB`);
+    });
+  });
+});
