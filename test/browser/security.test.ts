@@ -52,9 +52,12 @@ Feature('The web app keeps sessions, requests and pages safe', () => {
       assert.equal(res.headers['www-authenticate'], undefined);
       browser = await openBrowser();
       await browser.page.goto(`${t.url}/login`);
-      await browser.page.getByLabel('User').fill('mary');
-      await browser.page.getByLabel('Password').fill('wrong');
-      await browser.page.getByRole('button', { name: 'Sign in' }).click();
+      // by keyboard only: the user field has the focus, Tab leads to the password, Enter submits
+      await browser.page.getByLabel('User').and(browser.page.locator(':focus')).waitFor();
+      await browser.page.keyboard.type('mary');
+      await browser.page.keyboard.press('Tab');
+      await browser.page.keyboard.type('wrong');
+      await browser.page.keyboard.press('Enter');
       await browser.page.getByText('Wrong user or password.').waitFor();
       await screenshot(browser.page, '20-login-wrong-password');
     });

@@ -210,7 +210,7 @@ Feature('The web app: model, deploy, watch instances on their diagram, work the 
     });
   });
 
-  Scenario('the processes page counts active instances and incidents per element', () => {
+  Scenario('the processes page counts active instances and incidents per element; instances filter by status and start time', () => {
     When('demo opens the salary process', async () => {
       const [bonus] = await fetchTasks(t.as(WORKER), 'bonus.calculate');
       await t.as(WORKER).post(`/api/external-tasks/${bonus?.id}/failure`).send({ workerId: 'test-worker', errorMessage: 'still down', retries: 0 }).expect(204);
@@ -227,6 +227,14 @@ Feature('The web app: model, deploy, watch instances on their diagram, work the 
       await page.getByRole('link', { name: 'run-E-101' }).waitFor();
       assert.equal(await page.getByRole('link', { name: 'run-E-100' }).count(), 0);
       await screenshot(page, '12-instances-filtered');
+      await page.getByLabel('Status').selectOption('');
+      await page.getByLabel('Started from').fill('2999-01-01T00:00');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.getByText('No instance matches.').waitFor();
+      await page.getByLabel('Started from').fill('2000-01-01T00:00');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.getByRole('link', { name: 'run-E-100' }).waitFor();
+      await page.getByRole('link', { name: 'run-E-101' }).waitFor();
     });
   });
 });
