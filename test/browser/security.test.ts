@@ -61,6 +61,13 @@ Feature('The web app keeps sessions, requests and pages safe', () => {
       await browser.page.getByText('Wrong user or password.').waitFor();
       await screenshot(browser.page, '20-login-wrong-password');
     });
+    And('a cross-site form cannot sign anyone in (JSON only), and guessing is limited as on the API (429)', async () => {
+      const form = await supertest(t.url).post('/api/session').type('form').send({ user: 'demo', password: 'demo' }).expect(415);
+      assert.equal(form.headers['set-cookie'], undefined);
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++) statuses.push((await supertest(t.url).post('/api/session').send({ user: 'intruder', password: `guess${i}` })).status);
+      assert.deepEqual(statuses, [...Array(10).fill(401), 429]);
+    });
     And('in the browser the cookie is out of reach of scripts', async () => {
       await signIn(browser.page, t.url, MARY.user, MARY.password, '/tasks');
       const [cookie] = await browser.context.cookies(t.url);

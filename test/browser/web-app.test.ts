@@ -225,6 +225,7 @@ Feature('The web app: model, deploy, watch instances on their diagram, work the 
       await screenshot(page, '11-process-badges-heat');
       await page.goto(`${t.url}/instances?status=running`);
       await page.getByRole('link', { name: 'run-E-101' }).waitFor();
+      assert.deepEqual(admin.errors.filter((error) => /Content Security Policy/i.test(error)), [], 'no page broke the CSP');
       assert.equal(await page.getByRole('link', { name: 'run-E-100' }).count(), 0);
       await screenshot(page, '12-instances-filtered');
       await page.getByLabel('Status').selectOption('');
@@ -235,6 +236,7 @@ Feature('The web app: model, deploy, watch instances on their diagram, work the 
       await page.getByRole('button', { name: 'Filter' }).click();
       await page.getByRole('link', { name: 'run-E-100' }).waitFor();
       await page.getByRole('link', { name: 'run-E-101' }).waitFor();
+      assert.deepEqual(admin.errors.filter((error) => /Content Security Policy/i.test(error)), [], 'no page broke the CSP');
     });
   });
 });

@@ -62,7 +62,11 @@ export class InstanceView {
 
   private follow(): void {
     this.events = new EventSource(`/api/web/instances/${encodeURIComponent(this.id)}/events`);
-    this.events.addEventListener('ready', () => replace(this.live, '● live'));
+    // (re)connected: whatever changed since the page loaded or the connection dropped is fetched once
+    this.events.addEventListener('ready', () => {
+      replace(this.live, '● live');
+      this.refresh();
+    });
     this.events.addEventListener('change', () => this.refresh());
     this.events.addEventListener('error', () => replace(this.live, '○ reconnecting…'));
   }
