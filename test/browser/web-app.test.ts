@@ -49,11 +49,26 @@ Feature('The web app: model, deploy, watch instances on their diagram, work the 
       await screenshot(page, '01-modeler-deploy-problems');
     });
 
-    When('demo opens the unchanged file and deploys again', async () => {
+    When('demo opens the unchanged file, where the properties panel shows the topic of "Record payroll"', async () => {
       const { page } = admin;
       await page.setInputFiles('#open-file', SALARY_FILE);
       await page.getByText('Opened salary.bpmn.').waitFor();
-      await page.getByRole('button', { name: 'Deploy' }).click();
+      await page.locator('.modeler-canvas g.djs-element[data-element-id="RecordPayroll"]').click();
+      await page.locator('.modeler-panel').getByText('Implementation', { exact: true }).click();
+      assert.equal(await page.locator('.modeler-panel').getByLabel('Topic').inputValue(), 'accounting.payroll');
+    });
+
+    Then('"Save to disk" downloads the diagram as salary.bpmn', async () => {
+      const { page } = admin;
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save to disk' }).click()]);
+      assert.equal(download.suggestedFilename(), 'salary.bpmn');
+      const chunks: Buffer[] = [];
+      for await (const chunk of await download.createReadStream()) chunks.push(chunk as Buffer);
+      assert.match(Buffer.concat(chunks).toString('utf8'), /camunda:topic="accounting.payroll"/);
+    });
+
+    When('demo deploys it', async () => {
+      await admin.page.getByRole('button', { name: 'Deploy' }).click();
     });
 
     Then('version 1 of the salary process is deployed and linked', async () => {
