@@ -24,6 +24,8 @@ import { createTimerScheduler, type TimerScheduler } from './scheduler/timers.ts
 import { createSqliteStore } from './store/sqlite/index.ts';
 import type { Store } from './store/types.ts';
 import { taskRoutes } from './tasks/routes.ts';
+import { createInstanceChanges } from './web/changes.ts';
+import { createWeb } from './web/index.ts';
 import { createTaskService } from './tasks/service.ts';
 
 /** A wired Baton server: its Koa app, services and background loops. */
@@ -57,7 +59,16 @@ export async function createBaton(config: Config, deps: { log: Logger; users: St
   const directory = createDirectory(users);
   const notifier = createNotifier({ directory, enabled: config.connectors.enabled, publicUrl: config.publicUrl });
   let jobs: ReturnType<typeof createJobService> | null = null;
-  const executor = createExecutor({ store, definitions, clock, log, notifier, onJobs: (topics) => jobs?.notify(topics) });
+  const changes = createInstanceChanges();
+  const executor = createExecutor({
+    store,
+    definitions,
+    clock,
+    log,
+    notifier,
+    onJobs: (topics) => jobs?.notify(topics),
+    onCommit: (id, revision) => changes.committed(id, revision),
+  });
   jobs = createJobService({ store, executor, definitions, clock, retryPolicy: config.retryPolicy, notifier });
   const incidents = createIncidentService({ store, executor, definitions, retryPolicy: config.retryPolicy });
   const deployments = createDeploymentService(store, clock);
@@ -73,9 +84,12 @@ export async function createBaton(config: Config, deps: { log: Logger; users: St
     lockMs: Math.max(5 * 60_000, config.connectors.httpTimeoutMs + 60_000),
   });
 
+  const authenticator = createAuthenticator(users);
+  const web = createWeb({ authenticator, users, store, instances, changes, publicUrl: config.publicUrl });
   const app = createApp({
     log,
-    authenticator: createAuthenticator(users),
+    authenticator,
+    web: web.middleware,
     bodyLimitBytes: config.bodyLimitBytes,
     routers: [
       deploymentRoutes(deployments, config.bodyLimitBytes),
@@ -85,6 +99,7 @@ export async function createBaton(config: Config, deps: { log: Logger; users: St
       messageRoutes(messages),
       incidentRoutes(incidents),
       camundaRoutes({ deployments, instances, tasks, jobs, messages, store, log, bodyLimitBytes: config.bodyLimitBytes }),
+      web.router,
     ],
     health: async () => ({ status: 'ok', connectors: connectors.health() }),
   });

@@ -46,6 +46,8 @@ export interface ExecutorDeps {
   log: Logger;
   /** makes the notification jobs of new user tasks and incidents */
   notifier?: Notifier;
+  /** told after each saved transition (live updates of the web app) */
+  onCommit?: (instanceId: string, revision: number) => void;
 }
 
 const MAX_ATTEMPTS = 20;
@@ -56,7 +58,7 @@ const availableTopics = (record: InstanceRecord): string[] => [
 ];
 
 /** Creates the one place where instances change: load → run → save with CAS (DESIGN.md 1 and 2). */
-export function createExecutor({ store, definitions, clock, onJobs, log, notifier }: ExecutorDeps): Executor {
+export function createExecutor({ store, definitions, clock, onJobs, log, notifier, onCommit }: ExecutorDeps): Executor {
   const queues = new Map<string, Promise<unknown>>();
 
   /** runs transitions of one instance one after another inside this process */
@@ -203,6 +205,7 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
       const saved = numbered(record, events, now);
       await store.createInstance(record, saved);
       logLifecycle(record, saved);
+      onCommit?.(record.id, record.revision);
       const topics = availableTopics(record);
       if (topics.length) onJobs?.(topics);
       return record;
@@ -229,6 +232,7 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
           }
           logLifecycle(record, saved);
           record.revision = expected + 1;
+          onCommit?.(record.id, record.revision);
           const topics = availableTopics(record);
           if (topics.length) onJobs?.(topics);
           return step.result(record);
