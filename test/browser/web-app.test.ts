@@ -129,6 +129,16 @@ Feature('The web app: model, deploy, watch instances on their diagram, work the 
       await diagramElement(mary.page, 'ApproveBonus').and(mary.page.locator('.baton-selected')).waitFor();
     });
 
+    And('what mary may not do is not offered: no modeler, no cancel on the instance she works in', async () => {
+      const { page } = mary;
+      assert.equal(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Modeler' }).count(), 0);
+      await page.getByRole('link', { name: 'instance', exact: true }).click();
+      await diagramElement(page, 'ApproveBonus').and(page.locator('.baton-active')).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Cancel instance' }).count(), 0);
+      await page.goBack();
+      await page.getByRole('heading', { name: 'Approve bonus' }).waitFor();
+    });
+
     When('she completes the form without answering the required question', async () => {
       await mary.page.getByLabel('Comment').fill('fine by me');
       await mary.page.getByRole('button', { name: 'Complete' }).click();

@@ -24,7 +24,8 @@ export const loginPage: Page = async ({ main, navigate }) => {
     try {
       await api.post('/api/session', { user: user.value, password: password.value });
       const next = new URLSearchParams(location.search).get('next');
-      navigate(next?.startsWith('/') && !next.startsWith('//') ? next : '/');
+      // only an address of this app: "/x", never "//host" or "/\\host"
+      navigate(next && /^\/(?![/\\])/.test(next) ? next : '/');
     } catch (err) {
       replace(message, err instanceof ApiError && err.status === 401 ? 'Wrong user or password.' : (err as Error).message);
       password.select();
