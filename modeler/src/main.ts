@@ -64,7 +64,8 @@ async function render(): Promise<void> {
   me ??= await signedInUser();
   if (!me) return navigate(`/login?next=${encodeURIComponent(path + location.search)}`, true);
   useSession(me);
-  if (path === '/') return navigate(sectionsFor(me)[0] ?? '/tasks', true);
+  const home = sectionsFor(me)[0];
+  if (path === '/' && home) return navigate(home, true);
   const frame = layout(me, () => {
     me = null;
     navigate('/login');
@@ -83,7 +84,8 @@ async function render(): Promise<void> {
     return;
   }
   document.title = 'Not here · Baton';
-  replace(frame.main, h('h1', {}, 'Nothing here'), h('p', {}, 'This page does not exist or is not open to you.'));
+  if (path === '/') replace(frame.main, h('h1', {}, `Welcome, ${me.name}`), h('p', {}, 'Your role works through the API; the web app has no page for it.'));
+  else replace(frame.main, h('h1', {}, 'Nothing here'), h('p', {}, 'This page does not exist or is not open to you.'));
 }
 
 whenSignedOut(() => {
