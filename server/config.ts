@@ -55,6 +55,8 @@ export interface Config {
   /** retries of a failing job when its model sets none (BATON_RETRY_CYCLE) */
   readonly retryPolicy: RetryPolicy;
   readonly connectors: ConnectorsConfig;
+  /** the script formats script tasks may use (BATON_SCRIPT_FORMATS); none by default */
+  readonly scriptFormats: readonly string[];
 }
 
 /** Thrown when the environment holds bad values; its message names every bad variable. */
@@ -138,6 +140,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   const connectors = readConnectors(env, problems, { int, url, matching });
+  const scriptFormats = (env.BATON_SCRIPT_FORMATS ?? '').split(',').map((format) => format.trim().toLowerCase()).filter(Boolean);
+  for (const format of scriptFormats.filter((f) => !/^[a-z][a-z0-9.+-]*$/.test(f))) {
+    problems.push(`BATON_SCRIPT_FORMATS must be a comma-separated list of script formats such as feel, got "${format}"`);
+  }
 
   if (problems.length) throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   const store: StoreConfig = mongoUri ? { kind: 'mongodb', uri: mongoUri } : { kind: 'sqlite', dataDir };
@@ -153,6 +159,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     retryPolicy: Object.freeze({ ...retryPolicy, intervalsMs: Object.freeze([...retryPolicy.intervalsMs]) as number[] }),
     connectors,
+    scriptFormats: Object.freeze(scriptFormats),
   });
 }
 

@@ -137,6 +137,7 @@ export async function runCase(dir: string, test: BetsyTest, index: number): Prom
     const begin = clock().getTime();
     if (spec.parallelProcess) await start('ParallelProcess');
     await start(test.name);
+    await baton.thrownEvents.idle();
     // time passes as the test's delay allows: each due timer fires on the injected clock
     for (;;) {
       const page = await baton.store.findInstances({ status: 'running', offset: 0, limit: 1000 });
@@ -149,6 +150,7 @@ export async function runCase(dir: string, test: BetsyTest, index: number): Prom
       const now = clock().getTime();
       if (next > now) offset += next - now;
       if (!(await baton.scheduler.tick())) break;
+      await baton.thrownEvents.idle();
     }
     const all = await baton.store.findInstances({ offset: 0, limit: 1000 });
     const lines = [...log.lines, ...settledLines(log)];

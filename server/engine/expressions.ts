@@ -1,69 +1,65 @@
-import jexlModule from 'jexl';
+import { evaluate as evaluateFeel, SyntaxError as FeelSyntaxError } from 'feelin';
 import type { Json, Variables } from '../store/types.ts';
+import { evaluateJuel, JuelError, parseJuel } from './juel.ts';
 
 /**
- * Sandboxed expressions: `${...}` in conditions, assignees, timers and input parameters, in the
- * JUEL-like syntax Camunda users write (`${approved}`, `${amount > 100}`, `${!approved}`,
- * `${a && b}`, `${customer.name}`). Evaluated by jexl, an interpreter over a parsed tree: no eval,
- * vm or Function, no function calls, and property names that lead out of the data are refused.
+ * Sandboxed expressions, the one way Baton evaluates them — in conditions, loop conditions,
+ * assignees, timers, input/output parameters and script tasks of the `juel` and `feel` formats:
+ * - `${...}`: JUEL as Camunda 7 models write it (`${amount > 100}`, `${!approved}`,
+ *   `${customer.tier == "gold"}`, `${test.contains("a")}`), by Baton's own interpreter (juel.ts);
+ * - `=...`: FEEL as Camunda 8 models write it (`=amount > 100`), by the feelin interpreter.
+ * Neither uses eval, vm or Function; variables are copied into objects without prototypes, and
+ * names that lead out of the data (`constructor`, `__proto__`, `prototype`) are refused.
  */
 
-const { Jexl } = jexlModule as unknown as { Jexl: new () => JexlInstance };
+type Compiled = (context: Record<string, unknown>) => unknown;
 
-interface AstNode {
-  type: string;
-  value?: unknown;
-  name?: string;
-  [child: string]: unknown;
-}
-interface CompiledExpression {
-  evalSync(context: object): unknown;
-  _getAst(): AstNode;
-}
-interface JexlInstance {
-  compile(expression: string): CompiledExpression;
-}
-
-const jexl = new Jexl();
-const FORBIDDEN = new Set(['constructor', '__proto__', 'prototype', '__defineGetter__', '__defineSetter__', '__lookupGetter__']);
 const TEMPLATE = /\$\{([^}]*)\}/g;
-const cache = new Map<string, CompiledExpression>();
+const FORBIDDEN = /(^|[^\w$])(constructor|__proto__|prototype|__defineGetter__|__defineSetter__|__lookupGetter__|__lookupSetter__)(?![\w$])/;
+const cache = new Map<string, Compiled>();
 
 /** Thrown when an expression does not parse or is not allowed. */
 export class ExpressionError extends Error {}
 
-function walk(node: unknown, visit: (node: AstNode) => void): void {
-  if (!node || typeof node !== 'object') return;
-  if (Array.isArray(node)) return node.forEach((child) => walk(child, visit));
-  visit(node as AstNode);
-  for (const value of Object.values(node)) if (value && typeof value === 'object') walk(value, visit);
+function remember(key: string, compiled: Compiled): Compiled {
+  if (cache.size > 10_000) cache.clear();
+  cache.set(key, compiled);
+  return compiled;
 }
 
-function compile(source: string): CompiledExpression {
-  const cached = cache.get(source);
+function compileJuel(source: string): Compiled {
+  const key = `juel:${source}`;
+  const cached = cache.get(key);
   if (cached) return cached;
-  let compiled: CompiledExpression;
   try {
-    compiled = jexl.compile(source);
-    walk(compiled._getAst(), (node) => {
-      if (node.type === 'FunctionCall') throw new ExpressionError('function calls are not allowed');
-      if (node.type === 'Identifier' && FORBIDDEN.has(String(node.value))) {
-        throw new ExpressionError(`"${String(node.value)}" is not allowed`);
-      }
-      if (node.type === 'FilterExpression' && !node.relative && (node.expr as AstNode | undefined)?.type !== 'Literal') {
-        throw new ExpressionError('computed property names are not allowed; write a.b or a["b"]');
-      }
-      if (node.type === 'Literal' && typeof node.value === 'string' && FORBIDDEN.has(node.value)) {
-        throw new ExpressionError(`"${node.value}" is not allowed`);
-      }
-    });
+    const tree = parseJuel(source);
+    return remember(key, (context) => evaluateJuel(tree, context));
   } catch (err) {
-    const reason = err instanceof Error ? err.message.replace(/^Token /, 'token ') : String(err);
-    throw new ExpressionError(`invalid expression \${${source}}: ${reason}`);
+    throw new ExpressionError(`invalid expression \${${source}}: ${(err as Error).message}`);
   }
-  if (cache.size > 10_000) cache.clear();
-  cache.set(source, compiled);
-  return compiled;
+}
+
+function compileFeel(source: string): Compiled {
+  const key = `feel:${source}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const forbidden = FORBIDDEN.exec(source);
+  if (forbidden) throw new ExpressionError(`invalid expression =${source}: "${forbidden[2]}" is not allowed`);
+  try {
+    evaluateFeel(source, {});
+  } catch (err) {
+    if (err instanceof FeelSyntaxError) throw new ExpressionError(`invalid expression =${source}: ${err.message}`);
+  }
+  return remember(key, (context) => {
+    const { value } = evaluateFeel(source, context);
+    return typeof value === 'function' ? undefined : toPlain(value);
+  });
+}
+
+/** FEEL dates, times and durations as ISO text; everything else as it is. */
+function toPlain(value: unknown): unknown {
+  if (value && typeof value === 'object' && !Array.isArray(value) && 'toISO' in value && typeof value.toISO === 'function') return String(value.toISO());
+  return value;
 }
 
 /** Copies variables into objects without prototypes, so no lookup reaches Object.prototype. */
@@ -77,26 +73,38 @@ function sandbox(value: Json): unknown {
   return value;
 }
 
-/** True when the text holds at least one `${...}`. */
+const feelSource = (text: string): string | null => (/^\s*=/.test(text) ? text.replace(/^\s*=/, '') : null);
+
+/** True when the text is an expression: it holds a `${...}` or, as FEEL, starts with `=`. */
 export function isExpression(text: string): boolean {
-  return /\$\{[^}]*\}/.test(text);
+  return /\$\{[^}]*\}/.test(text) || feelSource(text) !== null;
 }
 
-/** Throws ExpressionError if any `${...}` in the text does not parse or is not allowed. */
+/** Throws ExpressionError if the expressions of a text do not parse or are not allowed. */
 export function checkExpression(text: string): void {
-  for (const match of text.matchAll(TEMPLATE)) compile((match[1] ?? '').trim());
+  const feel = feelSource(text);
+  if (feel !== null) {
+    compileFeel(feel);
+    return;
+  }
+  for (const match of text.matchAll(TEMPLATE)) compileJuel((match[1] ?? '').trim());
 }
 
 /**
- * Evaluates a text against variables. A text that is exactly one `${...}` gives the value;
- * text around expressions gives a string; text without expressions is returned as it is.
+ * Evaluates a text against variables. FEEL (`=...`) and a text that is exactly one `${...}` give
+ * the value; text around `${...}` gives a string; text without expressions is returned as it is.
  */
 export function evaluate(text: string, variables: Variables): unknown {
-  const context = sandbox(variables) as object;
+  const context = sandbox(variables) as Record<string, unknown>;
+  const feel = feelSource(text);
+  if (feel !== null) return compileFeel(feel)(context);
   const run = (source: string): unknown => {
-    const value = compile(source.trim()).evalSync(context);
-    if (typeof value === 'function') throw new ExpressionError(`\${${source}} did not give a value`);
-    return value;
+    try {
+      return compileJuel(source.trim())(context);
+    } catch (err) {
+      if (err instanceof JuelError) throw new ExpressionError(`\${${source.trim()}}: ${err.message}`);
+      throw err;
+    }
   };
   const whole = /^\s*\$\{([^}]*)\}\s*$/.exec(text);
   if (whole) return run(whole[1] ?? '');

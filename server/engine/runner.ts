@@ -3,6 +3,8 @@ import type { Json, MessageSubscription, Timer, Variables } from '../store/types
 import type { CompiledProcess } from './definitions.ts';
 import { evaluate } from './expressions.ts';
 import { evaluateParameters } from './extensions.ts';
+import { findErrorCatcher } from './model.ts';
+import { NO_SCRIPTS, ScriptBpmnError, type ScriptLanguages, type ScriptOutcome } from './scripts.ts';
 import { createDurableTimers } from './timers.ts';
 
 /** What happens to an instance in one run: the event that loads it. */
@@ -33,6 +35,21 @@ export interface RunInput {
   timers: Timer[];
   action: Action;
   now: Date;
+  /** the instance's id, for script languages */
+  instanceId?: string;
+  /** the script languages the operator enabled */
+  scripts?: ScriptLanguages;
+  /** the time while the run lasts (defaults to `now`): timers falling due during a slow script fire */
+  clock?: () => Date;
+}
+
+/** A message or signal an instance threw, for other instances to catch. */
+export interface ThrownEvent {
+  kind: 'message' | 'signal';
+  /** the id of the bpmn:message or bpmn:signal */
+  id: string;
+  name: string;
+  elementId: string;
 }
 
 /** Where the instance stands when every token waits. */
@@ -46,6 +63,8 @@ export interface RunResult {
   timers: Timer[];
   messages: MessageSubscription[];
   events: EngineEvent[];
+  /** messages and signals thrown in this run */
+  thrown: ThrownEvent[];
 }
 
 /** Thrown when the action targets something that does not wait (any more). */
@@ -57,8 +76,28 @@ interface Api {
   type: string;
   name?: string;
   executionId: string;
-  content: { message?: { id?: string; name?: string }; error?: { message?: string } };
+  content: { message?: { id?: string; name?: string; type?: string; code?: string }; signal?: { id?: string }; error?: { message?: string } };
   signal(message?: unknown): void;
+  discard(): void;
+}
+
+interface ActivityDefinition {
+  id: string;
+  type: string;
+  parent?: { id?: string };
+  behaviour?: { triggeredByEvent?: boolean; isInterrupting?: boolean; eventDefinitions?: unknown[] };
+}
+
+/** Ids of the event sub-processes whose start event interrupts (isInterrupting defaults to true). */
+function interruptingEventSubProcesses(compiled: CompiledProcess): Set<string> {
+  const context = compiled.sourceContext as unknown as { getActivities(scopeId?: string): ActivityDefinition[] };
+  const result = new Set<string>();
+  for (const activity of context.getActivities()) {
+    if (activity.type !== 'bpmn:SubProcess' || !activity.behaviour?.triggeredByEvent) continue;
+    const starts = context.getActivities(activity.id).filter((child) => child.type === 'bpmn:StartEvent');
+    if (starts.some((start) => start.behaviour?.isInterrupting !== false)) result.add(activity.id);
+  }
+  return result;
 }
 
 interface Postponed {
@@ -68,6 +107,9 @@ interface Postponed {
 
 const USER_TASK_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask']);
 
+/** Element starts one run may take: more is a loop that never waits, and fails the instance. */
+const MAX_STEPS_PER_RUN = 20_000;
+
 /**
  * Runs one event of one instance on a fresh bpmn-engine: recover the state, resume, apply the
  * action, wait until every token waits, and report. No engine outlives the call (DESIGN.md,
@@ -75,18 +117,25 @@ const USER_TASK_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask']);
  */
 export async function runInstance(input: RunInput): Promise<RunResult> {
   const { process, action, now } = input;
+  const clock = input.clock ?? ((): Date => now);
   const { model } = process;
   const variables: Variables = structuredClone(input.variables);
   const events: EngineEvent[] = [];
+  const thrown: ThrownEvent[] = [];
   const seen = new Set<string>();
   const services = new Map<string, { elementId: string; name: string; topic: string; callback: Callback }>();
   const waiting = new Map<string, { elementId: string; name: string; type: string; messageId?: string }>();
   let replaying = input.state !== null;
   let outcome: { status: 'completed' | 'failed'; error: string | null } | null = null;
+  let steps = 0;
 
-  const timers = createDurableTimers(input.timers, now, () => !replaying);
+  const timers = createDurableTimers(input.timers, clock, () => !replaying);
+  /** scripts still running, by execution id: their task completes when they resolve */
+  const runningScripts = new Map<string, Promise<void>>();
 
   const forget = (executionId: string): void => {
+    active.delete(executionId);
+    runningScripts.delete(executionId);
     services.delete(executionId);
     waiting.delete(executionId);
     timers.forget(executionId);
@@ -107,10 +156,17 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
   const listener = {
     emit(name: string, api: Api | undefined): boolean {
       if (!api) return false;
+      if (globalThis.process.env.BATON_DEBUG_EVENTS) console.log('EV', name, api.id, api.type, JSON.stringify(api.content).slice(0, 400));
       const isElement = model.elements.has(api.id) && !api.type.endsWith('EventDefinition');
       if (replaying && api.executionId) seen.add(api.executionId);
       switch (name) {
         case 'activity.start':
+          if (isElement) active.set(api.executionId, api);
+          if (!replaying && interrupting.has(api.id)) interruptScope(api);
+          if (!replaying && ++steps > MAX_STEPS_PER_RUN && !outcome) {
+            outcome = { status: 'failed', error: `more than ${MAX_STEPS_PER_RUN} steps without waiting: a loop that never ends? (at <${api.id}>)` };
+            void engine.stop();
+          }
           if (isElement) {
             seen.add(api.executionId);
             record('element.started', api);
@@ -120,10 +176,28 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
           if (USER_TASK_TYPES.has(api.type)) {
             waiting.set(api.executionId, { elementId: api.id, name: api.name ?? api.id, type: api.type });
             record('element.waiting', api);
-          } else if (api.content.message?.id) {
-            waiting.set(api.executionId, { elementId: api.id, name: api.name ?? api.id, type: api.type, messageId: api.content.message.id });
+          } else if (api.content.message?.id ?? api.content.signal?.id) {
+            const messageId = (api.content.message?.id ?? api.content.signal?.id) as string;
+            waiting.set(api.executionId, { elementId: api.id, name: api.name ?? api.id, type: api.type, messageId });
           }
           break;
+        case 'activity.throw': {
+          // an error no boundary event or event sub-process catches ends the instance with it
+          const thrown = api.content.message as { type?: string; code?: string; name?: string } | undefined;
+          if (!replaying && thrown?.type === 'bpmn:Error' && !outcome && !findErrorCatcher(model, api.id, String(thrown.code ?? ''))) {
+            outcome = { status: 'failed', error: `BpmnError ${thrown.code ?? thrown.name ?? ''} thrown by <${api.id}> was not caught`.replace('  ', ' ') };
+            void engine.stop();
+          }
+          break;
+        }
+        case 'activity.message':
+        case 'activity.signal': {
+          const message = api.content.message;
+          if (!replaying && message?.id) {
+            thrown.push({ kind: name === 'activity.message' ? 'message' : 'signal', id: message.id, name: message.name ?? message.id, elementId: api.id });
+          }
+          break;
+        }
         case 'activity.timeout':
           record('timer.fired', api);
           break;
@@ -149,6 +223,21 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
       }
       return true;
     },
+  };
+
+  /**
+   * An interrupting event sub-process cancels its scope (BPMN 2.0, 10.3.5): every other running
+   * element of the process or sub-process it sits in is discarded.
+   */
+  const interrupting = interruptingEventSubProcesses(process);
+  const active = new Map<string, Api>();
+  const interruptScope = (api: Api): void => {
+    const scopeId = (api.content as { parent?: { id?: string } }).parent?.id;
+    for (const [executionId, child] of active) {
+      if (child.id === api.id || (child.content as { parent?: { id?: string } }).parent?.id !== scopeId) continue;
+      active.delete(executionId);
+      child.discard();
+    }
   };
 
   /** remembers what was running when the instance was loaded, in sub-processes too */
@@ -186,15 +275,23 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     },
   };
 
+  const scripts = createScriptRunner({
+    languages: input.scripts ?? NO_SCRIPTS,
+    instanceId: input.instanceId ?? '',
+    variables,
+    running: runningScripts,
+  });
+
   const engine = new Engine({
     name: model.key,
     sourceContext: process.sourceContext,
     extensions,
+    scripts,
     timers: timers.api,
     expressions: { resolveExpression: (expression: string) => evaluate(expression, variables) },
   } as unknown as ConstructorParameters<typeof Engine>[0]);
-  engine.once('end', () => (outcome = { status: 'completed', error: null }));
-  engine.once('error', (err: Error) => (outcome = { status: 'failed', error: err.message }));
+  engine.once('end', () => (outcome ??= { status: 'completed', error: null }));
+  engine.once('error', (err: Error) => (outcome ??= { status: 'failed', error: err.message }));
 
   if (input.state === null) {
     await engine.execute({ listener, variables } as unknown as Parameters<typeof engine.execute>[0]);
@@ -206,7 +303,22 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     replaying = false;
     apply();
   }
-  await timers.settle();
+  await settle();
+
+  /** waits until every token waits: timer callbacks done, running scripts finished */
+  async function settle(): Promise<void> {
+    await timers.settle();
+    while (runningScripts.size && !outcome) {
+      const due = timers.nextDue();
+      const wait = due === null ? null : Math.max(0, due - clock().getTime());
+      let handle: NodeJS.Timeout | undefined;
+      const timeout = wait === null ? [] : [new Promise<void>((resolve) => (handle = setTimeout(resolve, wait)))];
+      await Promise.race([...runningScripts.values(), ...timeout]);
+      clearTimeout(handle);
+      timers.fireDue();
+      await timers.settle();
+    }
+  }
 
   function apply(): void {
     switch (action.type) {
@@ -270,5 +382,63 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
           }))
       : [],
     events,
+    thrown,
+  };
+}
+
+interface ScriptActivity {
+  id: string;
+  behaviour: { script?: string; resultVariable?: string };
+}
+
+/**
+ * bpmn-elements' `scripts` option: script tasks run in the enabled languages only. A script's
+ * variables join the instance's; a {@link ScriptBpmnError} becomes a BPMN error at the task.
+ */
+function createScriptRunner(deps: { languages: ScriptLanguages; instanceId: string; variables: Variables; running: Map<string, Promise<void>> }) {
+  const { languages, instanceId, variables, running } = deps;
+  return {
+    register(): void {},
+    getScript(format: string | undefined, activity: ScriptActivity) {
+      const language = languages.get(format);
+      if (!language) return undefined;
+      const script = activity.behaviour.script ?? '';
+      return {
+        execute(scope: { content: { executionId: string } }, callback: Callback): void {
+          const { executionId } = scope.content;
+          const done = (outcome: ScriptOutcome | undefined): void => {
+            if (outcome?.variables) Object.assign(variables, outcome.variables);
+            callback(null, outcome?.variables);
+          };
+          const failed = (err: unknown): void => {
+            const error = err instanceof Error ? err : new Error(String(err));
+            callback(err instanceof ScriptBpmnError ? Object.assign(error, { code: err.code }) : error);
+          };
+          let result: ScriptOutcome | Promise<ScriptOutcome>;
+          try {
+            const { resultVariable } = activity.behaviour;
+            const context = { instanceId, elementId: activity.id, variables: structuredClone(variables), ...(resultVariable ? { resultVariable } : {}) };
+            result = language.run(script, context);
+          } catch (err) {
+            return failed(err);
+          }
+          if (!(result instanceof Promise)) return done(result);
+          const pending = result.then(
+            (outcome) => {
+              // a task interrupted meanwhile (boundary event, terminate) no longer takes its result
+              if (running.get(executionId) !== pending) return;
+              running.delete(executionId);
+              done(outcome);
+            },
+            (err: unknown) => {
+              if (running.get(executionId) !== pending) return;
+              running.delete(executionId);
+              failed(err);
+            },
+          );
+          running.set(executionId, pending);
+        },
+      };
+    },
   };
 }

@@ -14,7 +14,8 @@ interface Entry {
  * length survives restarts, and time can be injected. A timer known from the saved instance keeps
  * its due date when the engine registers it again on resume.
  */
-export function createDurableTimers(saved: Timer[], now: Date, live: () => boolean) {
+export function createDurableTimers(saved: Timer[], clock: () => Date, live: () => boolean) {
+  const time = (): number => clock().getTime();
   const savedDue = new Map(saved.map((timer) => [timer.executionId, Date.parse(timer.dueAt)]));
   const entries = new Map<object, Entry>();
   let pending = 0;
@@ -33,9 +34,9 @@ export function createDurableTimers(saved: Timer[], now: Date, live: () => boole
   const setTimer = (owner: { id?: string; executionId?: string } | null, callback: Entry['callback'], delay: number, args: unknown[]) => {
     const ref = { owner };
     const executionId = owner?.executionId ?? `timer-${entries.size}`;
-    const dueAt = savedDue.get(executionId) ?? now.getTime() + Math.max(0, delay);
+    const dueAt = savedDue.get(executionId) ?? time() + Math.max(0, delay);
     entries.set(ref, { elementId: owner?.id ?? '', executionId, dueAt, callback, args });
-    if (live() && dueAt <= now.getTime()) fire(ref);
+    if (live() && dueAt <= time()) fire(ref);
     return ref;
   };
 
@@ -57,9 +58,16 @@ export function createDurableTimers(saved: Timer[], now: Date, live: () => boole
         return [...entries.keys()];
       },
     },
-    /** fires every timer due at `now` */
+    /** fires every timer due now */
     fireDue(): void {
-      for (const [ref, entry] of entries) if (entry.dueAt <= now.getTime()) fire(ref);
+      const now = time();
+      for (const [ref, entry] of entries) if (entry.dueAt <= now) fire(ref);
+    },
+    /** when the next timer falls due (epoch ms), or null without timers */
+    nextDue(): number | null {
+      let next: number | null = null;
+      for (const entry of entries.values()) if (next === null || entry.dueAt < next) next = entry.dueAt;
+      return next;
     },
     /** drops the timer of an execution that ended */
     forget(executionId: string): void {
