@@ -81,7 +81,7 @@ export function generateForm(fields: FormField[], prefix: string): GeneratedForm
   });
 
   return {
-    element: h('div', { class: 'generated-form' }, rows),
+    element: h('div', { class: 'generated-form' }, rows.length ? rows : h('p', { class: 'muted' }, 'No fields to fill in.')),
     values() {
       const values: Record<string, unknown> = {};
       for (const field of fields) {
