@@ -1,9 +1,38 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { DEMO, MARY, WORKER, fetchTasks, readProcess, startBaton, type TestBaton } from '../helpers/baton.ts';
+import { DEMO, MARY, WORKER, deploy, fetchTasks, readProcess, startBaton, type TestBaton } from '../helpers/baton.ts';
 import { diagramElement, ensureWebAppBuilt, openBrowser, screenshot, signIn, type Browser } from './browser.ts';
 
 const SALARY_FILE = path.join(import.meta.dirname, '../../processes/salary/salary.bpmn');
+
+/** A loop with a layout: "Work" runs again while the worker says so. */
+const LOOP = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI"
+  xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_loop" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="loop" name="Loop" isExecutable="true">
+    <bpmn:startEvent id="Start" />
+    <bpmn:serviceTask id="Work" name="Work" camunda:type="external" camunda:topic="loop.work" />
+    <bpmn:exclusiveGateway id="Again" name="Again?" default="ToEnd" />
+    <bpmn:endEvent id="End" />
+    <bpmn:sequenceFlow id="ToWork" sourceRef="Start" targetRef="Work" />
+    <bpmn:sequenceFlow id="ToAgain" sourceRef="Work" targetRef="Again" />
+    <bpmn:sequenceFlow id="Back" sourceRef="Again" targetRef="Work"><bpmn:conditionExpression>\${again}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="ToEnd" sourceRef="Again" targetRef="End" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="Diagram_loop">
+    <bpmndi:BPMNPlane id="Plane_loop" bpmnElement="loop">
+      <bpmndi:BPMNShape id="Start_di" bpmnElement="Start"><dc:Bounds x="100" y="100" width="36" height="36" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="Work_di" bpmnElement="Work"><dc:Bounds x="200" y="78" width="100" height="80" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="Again_di" bpmnElement="Again" isMarkerVisible="true"><dc:Bounds x="360" y="93" width="50" height="50" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="End_di" bpmnElement="End"><dc:Bounds x="470" y="100" width="36" height="36" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNEdge id="ToWork_di" bpmnElement="ToWork"><di:waypoint x="136" y="118" /><di:waypoint x="200" y="118" /></bpmndi:BPMNEdge>
+      <bpmndi:BPMNEdge id="ToAgain_di" bpmnElement="ToAgain"><di:waypoint x="300" y="118" /><di:waypoint x="360" y="118" /></bpmndi:BPMNEdge>
+      <bpmndi:BPMNEdge id="Back_di" bpmnElement="Back"><di:waypoint x="385" y="143" /><di:waypoint x="385" y="200" /><di:waypoint x="250" y="200" /><di:waypoint x="250" y="158" /></bpmndi:BPMNEdge>
+      <bpmndi:BPMNEdge id="ToEnd_di" bpmnElement="ToEnd"><di:waypoint x="410" y="118" /><di:waypoint x="470" y="118" /></bpmndi:BPMNEdge>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>`;
 
 /** Works both calculations of a salary run as the accounting and bonus systems would. */
 async function calculate(t: TestBaton, instanceId: string): Promise<void> {
@@ -262,6 +291,28 @@ Feature('The web app: model, deploy, watch instances on their diagram, work the 
       await page.getByRole('link', { name: 'run-E-100' }).waitFor();
       await page.getByRole('link', { name: 'run-E-101' }).waitFor();
       assert.deepEqual(admin.errors.filter((error) => /Content Security Policy/i.test(error)), [], 'no page broke the CSP');
+    });
+  });
+
+  Scenario('an element that ran more than once shows how often', () => {
+    let loopId: string;
+    Given('an instance whose "Work" ran twice, the loop taken once', async () => {
+      await deploy(t.as(DEMO), LOOP, 'loop.bpmn');
+      const res = await t.as(DEMO).post('/api/processes/loop/instances').send({}).expect(201);
+      loopId = res.body.id;
+      for (const again of [true, false]) {
+        const [job] = (await fetchTasks(t.as(WORKER), 'loop.work')).filter((task) => task.instanceId === loopId);
+        await t.as(WORKER).post(`/api/external-tasks/${job?.id}/complete`).send({ workerId: 'test-worker', variables: { again } }).expect(204);
+      }
+    });
+    Then('the instance view marks "Work" completed with a badge ×2 and the way back as taken', async () => {
+      const { page } = admin;
+      await page.goto(`${t.url}/instances/${loopId}`);
+      await diagramElement(page, 'Work').and(page.locator('.baton-completed')).waitFor();
+      await page.locator('.djs-overlays[data-container-id="Work"] .baton-badge-count').getByText('×2').waitFor();
+      await page.locator('.djs-connection.baton-taken[data-element-id="Back"]').waitFor({ state: 'attached' });
+      await diagramElement(page, 'End').and(page.locator('.baton-completed')).waitFor();
+      await screenshot(page, '13-element-ran-twice');
     });
   });
 });
