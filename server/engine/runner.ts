@@ -107,6 +107,12 @@ interface Postponed {
 
 const USER_TASK_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask']);
 
+/**
+ * bpmn-engine logs through `debug` unless given a Logger; making those loggers checks the terminal
+ * for every element of every run. Baton writes its own log, so the engine's stays silent.
+ */
+const silentLogger = (): { debug(): void; error(): void; warn(): void } => ({ debug() {}, error() {}, warn() {} });
+
 /** Element starts one run may take: more is a loop that never waits, and fails the instance. */
 const MAX_STEPS_PER_RUN = 20_000;
 
@@ -284,6 +290,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
 
   const engine = new Engine({
     name: model.key,
+    Logger: silentLogger,
     sourceContext: process.sourceContext,
     extensions,
     scripts,
