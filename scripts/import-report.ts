@@ -56,8 +56,12 @@ async function main(): Promise<void> {
     const name = path.relative(dir, file);
     let entry: Entry;
     try {
-      entry = fileReport(name, await parseBpmn(fs.readFileSync(file, 'utf8')));
-      for (const reason of new Set(entry.problems.map((problem) => reasonOf(problem.message)))) count(refused, reason);
+      const parsed = await parseBpmn(fs.readFileSync(file, 'utf8'));
+      entry = fileReport(name, parsed);
+      // a refused file also lists what would keep its processes from running; count what refused it
+      const notRun = new Set(parsed.processes.flatMap((process) => process.notExecuted.map((reason) => reason.message)));
+      const refusing = entry.problems.filter((problem) => !notRun.has(problem.message));
+      for (const reason of new Set(refusing.map((problem) => reasonOf(problem.message)))) count(refused, reason);
       for (const process of entry.processes) for (const reason of new Set(process.notExecuted.map(reasonOf))) count(notExecuted, reason);
     } catch (err) {
       entry = { file: name, crashed: (err as Error).stack ?? String(err) };

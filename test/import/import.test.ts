@@ -240,7 +240,7 @@ Feature('Deployment refuses files that break a rule of the BPMN specification', 
         <bpmn:subProcess id="Sub"><bpmn:task id="Inner" /></bpmn:subProcess>`,
       );
       assert.deepEqual(problems, [
-        { path: 'into', message: 'crossing.bpmn: EXT.150: sequenceFlow <into>: it crosses the boundary of a sub-process to task <Inner>; sequence flows stay inside one process level' },
+        { path: 'into', message: 'crossing.bpmn: EXT.152: sequenceFlow <into>: it crosses the boundary of a sub-process to task <Inner>; sequence flows stay inside one process level' },
       ]);
     });
 

@@ -26,7 +26,10 @@ const ref = (element: ModdleElement, property: string): ModdleElement | undefine
   const value = element[property];
   return value && typeof value === 'object' && typeof (value as ModdleElement).$type === 'string' ? (value as ModdleElement) : undefined;
 };
-const definitionsOf = (element: ModdleElement): string[] => children(element, 'eventDefinitions').map((definition) => definition.$type.slice(5, -15));
+const definitionsOf = (element: ModdleElement): string[] =>
+  [...children(element, 'eventDefinitions'), ...children(element, 'eventDefinitionRefs')].map((definition) => definition.$type.slice(5, -15));
+const isEventSubProcess = (element: ModdleElement | undefined): boolean => is(element, 'bpmn:SubProcess', 'bpmn:Transaction', 'bpmn:AdHocSubProcess') && element?.triggeredByEvent === true;
+const SCOPES = ['bpmn:Process', 'bpmn:SubProcess', 'bpmn:Transaction', 'bpmn:AdHocSubProcess'];
 const label = (element: ModdleElement): string => `${element.$type.slice(5, 6).toLowerCase()}${element.$type.slice(6)} <${String(element.id ?? '?')}>`;
 
 const NOT_FLOW_NODES = new Set([
@@ -76,8 +79,8 @@ function timerValue(definition: ModdleElement, property: string, parse: (text: s
 const RULES: [rule: string, types: string[], check: Check][] = [
   ['EXT.004', ['bpmn:Documentation'], (e) => (e.textFormat !== undefined && !MIME.test(String(e.textFormat)) ? `textFormat "${String(e.textFormat)}" is not a MIME type such as text/plain` : null)],
   ['EXT.010', ['bpmn:TextAnnotation'], (e) => (e.textFormat !== undefined && !MIME.test(String(e.textFormat)) ? `textFormat "${String(e.textFormat)}" is not a MIME type such as text/plain` : null)],
-  ['EXT.006', ['bpmn:SequenceFlow'], (e) => { const source = ref(e, 'sourceRef'); return source && !isFlowNode(source) ? `its source ${label(source)} is not a flow node` : null; }],
-  ['EXT.007', ['bpmn:SequenceFlow'], (e) => { const target = ref(e, 'targetRef'); return target && !isFlowNode(target) ? `its target ${label(target)} is not a flow node` : null; }],
+  ['EXT.007', ['bpmn:SequenceFlow'], (e) => { const source = ref(e, 'sourceRef'); return source && !isFlowNode(source) ? `its source ${label(source)} is not a flow node` : null; }],
+  ['EXT.006', ['bpmn:SequenceFlow'], (e) => { const target = ref(e, 'targetRef'); return target && !isFlowNode(target) ? `its target ${label(target)} is not a flow node` : null; }],
   [
     'EXT.008',
     ['bpmn:MessageFlow'],
@@ -209,7 +212,7 @@ const RULES: [rule: string, types: string[], check: Check][] = [
     },
   ],
   [
-    'EXT.062',
+    'EXT.098',
     ['bpmn:StartEvent'],
     (e) => {
       const scope = scopeOf(e);
@@ -296,11 +299,98 @@ const RULES: [rule: string, types: string[], check: Check][] = [
     },
   ],
   [
-    'EXT.150',
+    'EXT.152',
     ['bpmn:SequenceFlow'],
     (e) => {
       const crossing = [ref(e, 'sourceRef'), ref(e, 'targetRef')].find((end) => end && isFlowNode(end) && end.$parent !== e.$parent);
       return crossing ? `it crosses the boundary of a sub-process to ${label(crossing)}; sequence flows stay inside one process level` : null;
+    },
+  ],
+  [
+    'EXT.021',
+    ['bpmn:SubProcess'],
+    (e, file) => (isEventSubProcess(e) && (file.incoming.get(e)?.length || file.outgoing.get(e)?.length) ? 'an event sub-process has no incoming or outgoing sequence flows' : null),
+  ],
+  [
+    'EXT.058',
+    ['bpmn:SubProcess'],
+    (e) => {
+      if (!isEventSubProcess(e)) return null;
+      const starts = children(e, 'flowElements').filter((child) => is(child, 'bpmn:StartEvent')).length;
+      return starts === 1 ? null : `an event sub-process has exactly one start event (it has ${starts})`;
+    },
+  ],
+  [
+    'EXT.062',
+    ['bpmn:AdHocSubProcess'],
+    (e) => {
+      const event = children(e, 'flowElements').find((child) => is(child, 'bpmn:StartEvent', 'bpmn:EndEvent'));
+      return event ? `an ad-hoc sub-process has no start or end events, but holds ${label(event)}` : null;
+    },
+  ],
+  [
+    'EXT.097',
+    SCOPES,
+    (e) => {
+      const elements = children(e, 'flowElements');
+      return elements.some((child) => is(child, 'bpmn:EndEvent')) && !elements.some((child) => is(child, 'bpmn:StartEvent')) && !isEventSubProcess(e)
+        ? 'it has an end event, so it needs a start event'
+        : null;
+    },
+  ],
+  [
+    'EXT.105',
+    ['bpmn:SubProcess', 'bpmn:Transaction'],
+    (e) => {
+      const elements = children(e, 'flowElements');
+      return elements.some((child) => is(child, 'bpmn:StartEvent')) && !elements.some((child) => is(child, 'bpmn:EndEvent')) ? 'it has a start event, so it needs an end event' : null;
+    },
+  ],
+  [
+    'EXT.110',
+    ['bpmn:BoundaryEvent'],
+    (e) => (e.cancelActivity === false && definitionsOf(e).includes('Error') ? 'an error boundary event always interrupts (cancelActivity="true")' : null),
+  ],
+  [
+    'EXT.147',
+    ['bpmn:BoundaryEvent'],
+    (e) => (e.cancelActivity === false && definitionsOf(e).includes('Cancel') ? 'a cancel boundary event always interrupts (cancelActivity="true")' : null),
+  ],
+  [
+    'EXT.146',
+    ['bpmn:EndEvent'],
+    (e) => {
+      const wrong = definitionsOf(e).find((kind) => !['Message', 'Error', 'Escalation', 'Cancel', 'Compensate', 'Signal', 'Terminate'].includes(kind));
+      return wrong ? `a ${wrong.toLowerCase()} event cannot end a flow` : null;
+    },
+  ],
+  [
+    'EXT.150',
+    SCOPES,
+    (e, file) => {
+      const elements = children(e, 'flowElements');
+      if (!elements.some((child) => is(child, 'bpmn:StartEvent'))) return null;
+      const exempt = (node: ModdleElement): boolean =>
+        is(node, 'bpmn:StartEvent', 'bpmn:BoundaryEvent') || isEventSubProcess(node) || node.isForCompensation === true || (is(node, 'bpmn:IntermediateCatchEvent') && definitionsOf(node).includes('Link'));
+      // a node without any sequence flow is tolerated (sketches, notes in the flow); one that leads on but is never reached is not
+      const unreached = elements.find((node) => isFlowNode(node) && !exempt(node) && !file.incoming.get(node)?.length && file.outgoing.get(node)?.length);
+      return unreached ? `it has a start event, so ${label(unreached)} needs an incoming sequence flow` : null;
+    },
+  ],
+  [
+    'EXT.151',
+    SCOPES,
+    (e, file) => {
+      const elements = children(e, 'flowElements');
+      if (!elements.some((child) => is(child, 'bpmn:EndEvent'))) return null;
+      const exempt = (node: ModdleElement): boolean =>
+        is(node, 'bpmn:EndEvent') ||
+        isEventSubProcess(node) ||
+        node.isForCompensation === true ||
+        (is(node, 'bpmn:BoundaryEvent') && definitionsOf(node).includes('Compensate')) ||
+        (is(node, 'bpmn:IntermediateThrowEvent') && definitionsOf(node).includes('Link'));
+      const deadEnd = elements.find((node) => isFlowNode(node) && !exempt(node) && !file.outgoing.get(node)?.length && file.incoming.get(node)?.length);
+      return deadEnd ? `it has an end event, so ${label(deadEnd)} needs an outgoing sequence flow` : null;
     },
   ],
 ];

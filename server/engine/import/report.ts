@@ -65,7 +65,7 @@ export function reasonOf(message: string): string {
   return message
     .replace(/^[^:]*\.bpmn: /, '')
     .replace(/<[^>]*>/g, '<…>')
-    .replace(/"[^"]*"/g, '"…"')
+    .replace(/".*"/g, '"…"')
     .replace(/\s+/g, ' ')
     .slice(0, 120);
 }
