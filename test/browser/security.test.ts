@@ -107,6 +107,7 @@ Feature('The web app keeps sessions, requests and pages safe', () => {
         await signIn(browser.page, t.url, DEMO.user, DEMO.password, '/processes');
         const status = await browser.page.evaluate(async () => (await fetch('/api/processes/hostile/instances', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status);
         assert.equal(status, 403);
+        await screenshot(browser.page, '23-processes-after-refused-csrf');
       } finally {
         await browser.close();
       }

@@ -264,7 +264,7 @@ Feature('The web app: model, deploy, watch instances on their diagram, work the 
     });
   });
 
-  Scenario('the processes page counts active instances and incidents per element; instances filter by status and start time', () => {
+  Scenario('the processes page counts active instances and incidents per element; instances filter by status and start time; cancel', () => {
     When('demo opens the salary process', async () => {
       const [bonus] = await fetchTasks(t.as(WORKER), 'bonus.calculate');
       await t.as(WORKER).post(`/api/external-tasks/${bonus?.id}/failure`).send({ workerId: 'test-worker', errorMessage: 'still down', retries: 0 }).expect(204);
@@ -291,6 +291,17 @@ Feature('The web app: model, deploy, watch instances on their diagram, work the 
       await page.getByRole('link', { name: 'run-E-100' }).waitFor();
       await page.getByRole('link', { name: 'run-E-101' }).waitFor();
       assert.deepEqual(admin.errors.filter((error) => /Content Security Policy/i.test(error)), [], 'no page broke the CSP');
+    });
+    When('demo opens run-E-101 from the list and cancels it', async () => {
+      const { page } = admin;
+      await page.getByRole('link', { name: 'run-E-101' }).click();
+      await page.getByRole('button', { name: 'Cancel instance' }).click();
+    });
+    Then('the instance view shows it cancelled and offers no cancel any more', async () => {
+      const { page } = admin;
+      await page.getByTestId('instance-status').getByText('cancelled').waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Cancel instance' }).count(), 0);
+      await screenshot(page, '12b-instance-cancelled');
     });
   });
 
