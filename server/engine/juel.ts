@@ -120,6 +120,7 @@ export function parseJuel(source: string): Node {
         if (name.type !== 'name') throw new JuelError(`expected a property name at ${name.at}`);
         const property = checkName(name.value);
         if (peek().type === 'op' && peek().value === '(') {
+          if (!ALLOWED_METHODS.has(property)) throw new JuelError(`method ${property}() is not allowed; strings, lists and maps have ${[...ALLOWED_METHODS].join(', ')}`);
           next();
           const args: Node[] = [];
           if (!(peek().type === 'op' && peek().value === ')')) {
@@ -224,6 +225,8 @@ const MAP_METHODS: Record<string, (map: Record<string, unknown>, ...args: unknow
   size: (map) => Object.keys(map).length,
   isEmpty: (map) => Object.keys(map).length === 0,
 };
+
+const ALLOWED_METHODS = new Set([...Object.keys(STRING_METHODS), ...Object.keys(LIST_METHODS), ...Object.keys(MAP_METHODS)]);
 
 function call(object: unknown, method: string, args: unknown[]): unknown {
   const table: Record<string, (target: never, ...args: unknown[]) => unknown> | undefined =

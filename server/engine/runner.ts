@@ -113,6 +113,21 @@ const USER_TASK_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask']);
  */
 const silentLogger = (): { debug(): void; error(): void; warn(): void } => ({ debug() {}, error() {}, warn() {} });
 
+const sourceless = new WeakMap<object, CompiledProcess['sourceContext']>();
+/**
+ * The parsed definition as the engine sees it, except that getState() does not serialize it
+ * again (10 KB of JSON per save that the stored state leaves out): engines recover from the
+ * definition parsed once per version.
+ */
+function withoutSource(sourceContext: CompiledProcess['sourceContext']): CompiledProcess['sourceContext'] {
+  let quiet = sourceless.get(sourceContext);
+  if (!quiet) {
+    quiet = Object.create(sourceContext, { serialize: { value: () => undefined } }) as CompiledProcess['sourceContext'];
+    sourceless.set(sourceContext, quiet);
+  }
+  return process.env.AB_SRC ? sourceContext : quiet;
+}
+
 /** Element starts one run may take: more is a loop that never waits, and fails the instance. */
 const MAX_STEPS_PER_RUN = 20_000;
 
@@ -123,7 +138,9 @@ const MAX_STEPS_PER_RUN = 20_000;
  */
 export async function runInstance(input: RunInput): Promise<RunResult> {
   const { process, action, now } = input;
-  const clock = input.clock ?? ((): Date => now);
+  // a run takes no time, except while it waits for slow scripts: then timers may fall due
+  let scriptsRunning = false;
+  const clock = (): Date => (scriptsRunning && input.clock ? input.clock() : now);
   const { model } = process;
   const variables: Variables = structuredClone(input.variables);
   const events: EngineEvent[] = [];
@@ -148,7 +165,8 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
   };
 
   const record = (type: string, api: Api, data?: Variables): void => {
-    if (replaying) return;
+    // after a failure the engine is stopping: what it still does synchronously did not happen
+    if (replaying || outcome?.status === 'failed') return;
     const element = model.elements.get(api.id);
     events.push({
       type,
@@ -291,7 +309,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
   const engine = new Engine({
     name: model.key,
     Logger: silentLogger,
-    sourceContext: process.sourceContext,
+    sourceContext: withoutSource(process.sourceContext),
     extensions,
     scripts,
     timers: timers.api,
@@ -316,6 +334,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
   async function settle(): Promise<void> {
     await timers.settle();
     while (runningScripts.size && !outcome) {
+      scriptsRunning = true;
       const due = timers.nextDue();
       const wait = due === null ? null : Math.max(0, due - clock().getTime());
       let handle: NodeJS.Timeout | undefined;

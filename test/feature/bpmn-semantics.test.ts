@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { DEMO, bpmn, startBaton, type Agent, type TestBaton } from '../helpers/baton.ts';
+
+/**
+ * BPMN semantics Baton fixes over bpmn-elements, through the REST API: errors nobody catches end
+ * the instance with the error, standard loops repeat while their condition holds, JUEL and FEEL
+ * conditions, script tasks only in languages an operator enabled, and expressions that cannot
+ * reach the host.
+ */
+
+type Instance = { id: string; status: string; error: string | null; variables: Record<string, unknown> };
+
+const start = async (agent: Agent, key: string, variables: Record<string, unknown> = {}): Promise<Instance> =>
+  (await agent.post(`/api/processes/${key}/instances`).send({ variables }).expect(201)).body;
+
+/** Deploys a file; returns the reasons Baton will not execute its process (none when it will). */
+async function deployReasons(agent: Agent, xml: string, key: string): Promise<string[]> {
+  const res = await agent.post('/api/deployments').attach('file', Buffer.from(xml), `${key}.bpmn`);
+  if (res.status === 400) return (res.body.problems as { message: string }[]).map((p) => p.message);
+  assert.equal(res.status, 201, res.text);
+  const versions = (await agent.get(`/api/processes/${key}`).expect(200)).body as { executable?: boolean; notExecuted?: { message: string }[] }[];
+  const newest = versions[0];
+  if (newest?.executable === false) return (newest.notExecuted ?? []).map((p) => p.message);
+  return [];
+}
+
+const ERROR_END = bpmn(
+  'errorEnd',
+  `<bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Sub" />
+    <bpmn:subProcess id="Sub">
+      <bpmn:startEvent id="SubStart" />
+      <bpmn:sequenceFlow id="s1" sourceRef="SubStart" targetRef="Fail" />
+      <bpmn:endEvent id="Fail"><bpmn:errorEventDefinition errorRef="Broken" /></bpmn:endEvent>
+    </bpmn:subProcess>
+    <bpmn:sequenceFlow id="f2" sourceRef="Sub" targetRef="After" />
+    <bpmn:endEvent id="After" />`,
+  '<bpmn:error id="Broken" errorCode="BROKEN" />',
+);
+
+const ERROR_CAUGHT = bpmn(
+  'errorCaught',
+  `<bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Sub" />
+    <bpmn:subProcess id="Sub">
+      <bpmn:startEvent id="SubStart" />
+      <bpmn:sequenceFlow id="s1" sourceRef="SubStart" targetRef="Fail" />
+      <bpmn:endEvent id="Fail"><bpmn:errorEventDefinition errorRef="Broken" /></bpmn:endEvent>
+    </bpmn:subProcess>
+    <bpmn:boundaryEvent id="Caught" attachedToRef="Sub"><bpmn:errorEventDefinition errorRef="Broken" /></bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="Sub" targetRef="Normal" />
+    <bpmn:endEvent id="Normal" />
+    <bpmn:sequenceFlow id="f3" sourceRef="Caught" targetRef="Handled" />
+    <bpmn:endEvent id="Handled" />`,
+  '<bpmn:error id="Broken" errorCode="BROKEN" />',
+);
+
+/** counts up in a JUEL script task until the loop condition no longer holds */
+const LOOP = bpmn(
+  'countLoop',
+  `<bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Count" />
+    <bpmn:scriptTask id="Count" scriptFormat="juel" camunda:resultVariable="counter">
+      <bpmn:standardLoopCharacteristics testBefore="true"><bpmn:loopCondition xsi:type="bpmn:tFormalExpression">\${counter &lt; limit}</bpmn:loopCondition></bpmn:standardLoopCharacteristics>
+      <bpmn:script>\${counter + 1}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="Count" targetRef="End" />
+    <bpmn:endEvent id="End" />`,
+);
+
+const conditions = (key: string, big: string, vip: string) =>
+  bpmn(
+    key,
+    `<bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Route" />
+    <bpmn:exclusiveGateway id="Route" default="toSmall" />
+    <bpmn:sequenceFlow id="toBig" sourceRef="Route" targetRef="Big"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${big}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="toVip" sourceRef="Route" targetRef="Vip"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${vip}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="toSmall" sourceRef="Route" targetRef="Small" />
+    <bpmn:endEvent id="Big" /><bpmn:endEvent id="Vip" /><bpmn:endEvent id="Small" />`,
+  );
+
+const ended = async (agent: Agent, id: string): Promise<string[]> => {
+  const view = (await agent.get(`/api/instances/${id}`).expect(200)).body as { elements: { id: string; type: string; status: string }[] };
+  return view.elements.filter((e) => e.type === 'bpmn:EndEvent' && e.status === 'completed').map((e) => e.id);
+};
+
+Feature('BPMN semantics as the specification says', () => {
+  let t: TestBaton;
+  before(async () => {
+    t = await startBaton({ env: { BATON_SCRIPT_FORMATS: 'juel,feel' } });
+  });
+  after(() => t.close());
+
+  Scenario('an error end event nobody catches ends the instance with the error', () => {
+    let instance: Instance;
+    When('an instance reaches an error end event in a sub-process without a boundary event', async () => {
+      assert.deepEqual(await deployReasons(t.as(DEMO), ERROR_END, 'errorEnd'), []);
+      instance = await start(t.as(DEMO), 'errorEnd');
+    });
+    Then('the instance failed, naming the error and the end event, and did not go on', async () => {
+      assert.equal(instance.status, 'failed');
+      assert.match(instance.error ?? '', /BROKEN.*<Fail>/);
+      assert.deepEqual(await ended(t.as(DEMO), instance.id), []);
+    });
+  });
+
+  Scenario('an error end event caught by a boundary event of its sub-process', () => {
+    let instance: Instance;
+    When('the sub-process ends with the error', async () => {
+      await deployReasons(t.as(DEMO), ERROR_CAUGHT, 'errorCaught');
+      instance = await start(t.as(DEMO), 'errorCaught');
+    });
+    Then('the boundary path completes the instance', async () => {
+      assert.equal(instance.status, 'completed');
+      assert.deepEqual(await ended(t.as(DEMO), instance.id), ['Handled']);
+    });
+  });
+
+  Scenario('a standard loop repeats while its condition holds, and not at all when it does not', () => {
+    Given('a JUEL script task in a loop testing counter < limit before each iteration', async () => {
+      assert.deepEqual(await deployReasons(t.as(DEMO), LOOP, 'countLoop'), []);
+    });
+    Then('it counts up to the limit', async () => {
+      const instance = await start(t.as(DEMO), 'countLoop', { counter: 0, limit: 4 });
+      assert.equal(instance.status, 'completed');
+      assert.equal(instance.variables.counter, 4);
+    });
+    And('with the condition false from the start it runs no iteration and completes', async () => {
+      const instance = await start(t.as(DEMO), 'countLoop', { counter: 5, limit: 4 });
+      assert.equal(instance.status, 'completed');
+      assert.equal(instance.variables.counter, 5);
+    });
+  });
+
+  Scenario('JUEL and FEEL conditions choose the path', () => {
+    Given('a JUEL gateway and a FEEL gateway', async () => {
+      assert.deepEqual(await deployReasons(t.as(DEMO), conditions('juelRoute', '${amount &gt;= 100 &amp;&amp; !blocked}', '${customer.name.contains("VIP")}'), 'juelRoute'), []);
+      assert.deepEqual(await deployReasons(t.as(DEMO), conditions('feelRoute', '=amount &gt;= 100 and not(blocked)', '=contains(customer.name, "VIP")'), 'feelRoute'), []);
+    });
+    Then('both route by the variables', async () => {
+      for (const key of ['juelRoute', 'feelRoute']) {
+        const big = await start(t.as(DEMO), key, { amount: 150, blocked: false, customer: { name: 'Ann' } });
+        assert.deepEqual(await ended(t.as(DEMO), big.id), ['Big'], key);
+        const vip = await start(t.as(DEMO), key, { amount: 10, blocked: false, customer: { name: 'VIP Bob' } });
+        assert.deepEqual(await ended(t.as(DEMO), vip.id), ['Vip'], key);
+        const small = await start(t.as(DEMO), key, { amount: 150, blocked: true, customer: { name: 'Cy' } });
+        assert.deepEqual(await ended(t.as(DEMO), small.id), ['Small'], key);
+      }
+    });
+  });
+
+  Scenario('expressions cannot reach the host', () => {
+    Then('escape attempts are refused at deployment, naming what is not allowed', async () => {
+      const attempts = [
+        '${"".constructor.constructor("return process")()}',
+        '${customer.__proto__}',
+        '${customer["constructor"]}',
+        '${customer[key]}',
+        '${require("child_process")}',
+        '=customer.constructor',
+        '=x.__proto__',
+      ];
+      for (const [index, attempt] of attempts.entries()) {
+        const key = `escape${index}`;
+        const escaped = attempt.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+        const reasons = await deployReasons(t.as(DEMO), conditions(key, escaped, '${false}'), key);
+        assert.ok(reasons.some((r) => /not allowed|computed property|only the methods/.test(r)), `${attempt}: ${reasons.join('; ')}`);
+      }
+    });
+    And('names of the host are only variables: process, this and globalThis are undefined data', async () => {
+      const key = 'hostNames';
+      assert.deepEqual(await deployReasons(t.as(DEMO), conditions(key, '${process.exit() == 1}', '${this == null &amp;&amp; globalThis == null}'), key), []);
+      const instance = await start(t.as(DEMO), key, { amount: 1 });
+      // process is no variable: calling a method on it fails the instance, the server lives on
+      assert.equal(instance.status, 'failed');
+      assert.match(instance.error ?? '', /exit\(\) cannot be called on null/);
+      await t.anonymous().get('/health').expect(200);
+    });
+  });
+
+  Scenario('script tasks run only in the formats an operator enabled', () => {
+    const script = (format: string) =>
+      bpmn('scripted', `<bpmn:startEvent id="Start" /><bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Run" />
+      <bpmn:scriptTask id="Run" scriptFormat="${format}"><bpmn:script>require('fs')</bpmn:script></bpmn:scriptTask>
+      <bpmn:sequenceFlow id="f2" sourceRef="Run" targetRef="End" /><bpmn:endEvent id="End" />`);
+    Then('JavaScript is refused even where juel and feel are enabled', async () => {
+      const reasons = await deployReasons(t.as(DEMO), script('javascript'), 'scripted');
+      assert.ok(reasons.some((r) => /<Run>.*"javascript", which is not enabled.*juel, feel/.test(r)), reasons.join('; '));
+    });
+    And('a server without BATON_SCRIPT_FORMATS refuses every script task', async () => {
+      const plain = await startBaton();
+      try {
+        const reasons = await deployReasons(plain.as(DEMO), script('juel'), 'scripted');
+        assert.ok(reasons.some((r) => /<Run>.*BATON_SCRIPT_FORMATS/.test(r)), reasons.join('; '));
+      } finally {
+        await plain.close();
+      }
+    });
+  });
+});
