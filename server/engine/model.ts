@@ -16,6 +16,7 @@ import {
 } from './extensions.ts';
 import type { RetryPolicy } from './retry.ts';
 import { readZeebeAssignment, readZeebeTask } from './import/zeebe.ts';
+import { checkScriptTask, NO_SCRIPTS, type ScriptLanguages } from './scripts.ts';
 
 /** Message templates for the administrator when a job of an element becomes an incident. */
 export interface IncidentNotice {
@@ -175,7 +176,7 @@ function readIncidentNotice(id: string, element: ModdleElement, model: ProcessMo
   if (notice.sms !== undefined || notice.email !== undefined) model.incidentNotices.set(id, notice);
 }
 
-function visitFlowElements(container: ModdleElement, model: ProcessModel, problems: Problem[]): void {
+function visitFlowElements(container: ModdleElement, model: ProcessModel, problems: Problem[], scripts: ScriptLanguages): void {
   const scope = String(container.id);
   for (const element of children(container, 'flowElements')) {
     const id = String(element.id);
@@ -236,8 +237,8 @@ function visitFlowElements(container: ModdleElement, model: ProcessModel, proble
       const message = element.messageRef as ModdleElement | undefined;
       if (message?.id) model.messages.set(message.id, String(message.name ?? message.id));
     }
-    if (type === 'bpmn:ScriptTask') problems.push({ path: id, message: `ScriptTask <${id}>: script tasks are refused: uploaded files may not run scripts` });
-    if (children(element, 'flowElements').length) visitFlowElements(element, model, problems);
+    if (type === 'bpmn:ScriptTask') problems.push(...checkScriptTask(element, scripts));
+    if (children(element, 'flowElements').length) visitFlowElements(element, model, problems, scripts);
   }
 }
 
@@ -250,7 +251,7 @@ function tryCheck(id: string, text: string, problems: Problem[]): void {
 }
 
 /** Reads every process of a parsed BPMN file and collects what Baton cannot run. */
-export function readProcesses(context: ModdleContext): { processes: ProcessModel[]; problems: Problem[] } {
+export function readProcesses(context: ModdleContext, scripts: ScriptLanguages = NO_SCRIPTS): { processes: ProcessModel[]; problems: Problem[] } {
   const problems: Problem[] = [];
   const processes: ProcessModel[] = [];
   const definitions = context.rootElement;
@@ -259,7 +260,7 @@ export function readProcesses(context: ModdleContext): { processes: ProcessModel
     const model = emptyModel(String(root.id), String(root.name ?? root.id), root.isExecutable === true);
     const processProblems: Problem[] = [];
     readIncidentNotice(model.key, root, model, processProblems);
-    visitFlowElements(root, model, processProblems);
+    visitFlowElements(root, model, processProblems, scripts);
     if (model.executable) problems.push(...processProblems);
     else model.notExecuted.unshift({ path: model.key, message: `process <${model.key}> is not executable (isExecutable="true" is not set): deployed for viewing` });
     processes.push(model);

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { evaluate } from '../engine/expressions.ts';
 import type { CompiledProcess } from '../engine/definitions.ts';
 import { evaluateParameters } from '../engine/extensions.ts';
+import type { ScriptLanguages } from '../engine/scripts.ts';
 import { newJob } from '../jobs/new-job.ts';
 import type { Notifier } from '../notifications/notifier.ts';
-import { NotWaitingError, runInstance, type Action, type RunResult } from '../engine/runner.ts';
+import { NotWaitingError, runInstance, type Action, type RunResult, type ThrownEvent } from '../engine/runner.ts';
 import { ConflictError, RevisionConflictError } from '../errors.ts';
 import type { Logger } from 'pino';
 import type { HistoryEvent, InstanceRecord, Job, Store, UserTask, Variables } from '../store/types.ts';
@@ -46,6 +47,10 @@ export interface ExecutorDeps {
   log: Logger;
   /** makes the notification jobs of new user tasks and incidents */
   notifier?: Notifier;
+  /** the script languages the operator enabled */
+  scripts?: ScriptLanguages;
+  /** told the messages and signals an instance threw, once its transition is saved */
+  onThrown?: (record: InstanceRecord, thrown: ThrownEvent[]) => void;
   /** told after each saved transition (live updates of the web app) */
   onCommit?: (instanceId: string, revision: number) => void;
 }
@@ -58,7 +63,10 @@ const availableTopics = (record: InstanceRecord): string[] => [
 ];
 
 /** Creates the one place where instances change: load → run → save with CAS (DESIGN.md 1 and 2). */
-export function createExecutor({ store, definitions, clock, onJobs, log, notifier, onCommit }: ExecutorDeps): Executor {
+export function createExecutor({ store, definitions, clock, onJobs, log, notifier, onCommit, scripts, onThrown }: ExecutorDeps): Executor {
+  const announce = (record: InstanceRecord, thrown: ThrownEvent[]): void => {
+    if (thrown.length) onThrown?.(record, thrown);
+  };
   const queues = new Map<string, Promise<unknown>>();
 
   /** runs transitions of one instance one after another inside this process */
@@ -163,15 +171,16 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
     return events;
   };
 
-  const execute = async (record: InstanceRecord, action: Action, now: Date): Promise<NewEvent[]> => {
+  const execute = async (record: InstanceRecord, action: Action, now: Date, thrown: ThrownEvent[]): Promise<NewEvent[]> => {
     const process = await definitions.compiled(record.processKey, record.processVersion);
     let run: RunResult;
     try {
-      run = await runInstance({ process, state: record.state, variables: record.variables, timers: record.timers, action, now });
+      run = await runInstance({ process, state: record.state, variables: record.variables, timers: record.timers, action, now, clock, instanceId: record.id, scripts });
     } catch (err) {
       if (err instanceof NotWaitingError) throw new ConflictError(err.message);
       throw err;
     }
+    thrown.push(...run.thrown);
     return merge(record, run, process, now);
   };
 
@@ -201,10 +210,12 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
         historySeq: 0,
       };
       const events: NewEvent[] = [{ type: 'instance.started', user, data: { variables } }];
-      events.push(...(await execute(record, { type: 'start' }, now)));
+      const thrown: ThrownEvent[] = [];
+      events.push(...(await execute(record, { type: 'start' }, now, thrown)));
       const saved = numbered(record, events, now);
       await store.createInstance(record, saved);
       logLifecycle(record, saved);
+      announce(record, thrown);
       onCommit?.(record.id, record.revision);
       const topics = availableTopics(record);
       if (topics.length) onJobs?.(topics);
@@ -222,7 +233,8 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
           if (!step.action && !step.change && !step.events?.length) return step.result(record);
           const events = [...(step.events ?? [])];
           step.change?.(record, now);
-          if (step.action) events.push(...(await execute(record, step.action, now)));
+          const thrown: ThrownEvent[] = [];
+          if (step.action) events.push(...(await execute(record, step.action, now, thrown)));
           const saved = numbered(record, events, now);
           try {
             await store.updateInstance(record, expected, saved);
@@ -232,6 +244,7 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
           }
           logLifecycle(record, saved);
           record.revision = expected + 1;
+          announce(record, thrown);
           onCommit?.(record.id, record.revision);
           const topics = availableTopics(record);
           if (topics.length) onJobs?.(topics);
