@@ -35,6 +35,8 @@ export interface FuzzFigures {
 
 const ROOT = path.join(import.meta.dirname, '../..');
 const REQUEST_TIMEOUT_MS = 15_000;
+/** the server's heap limit while fuzzed */
+export const HEAP_MB = 384;
 const LONG_POLL = /fetch-and-lock|fetchAndLock|\/events$/;
 
 /** The BPMN files to mutate. */
@@ -170,7 +172,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzFigures> {
   await probe.close();
 
   const dataDir = makeDataDir();
-  const server: ServerProcess = await spawnServer({ dataDir, demo: 'users', env: { BATON_CONNECTORS: 'none', BATON_LOG_LEVEL: 'fatal', BATON_BODY_LIMIT_BYTES: '2000000' } });
+  // a capped heap: memory that is only garbage is collected in time; memory that leaks ends the server, and the run
+  const server: ServerProcess = await spawnServer({
+    dataDir,
+    demo: 'users',
+    env: { BATON_CONNECTORS: 'none', BATON_LOG_LEVEL: 'fatal', BATON_BODY_LIMIT_BYTES: '2000000', NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}` },
+  });
   const figures: FuzzFigures = {
     seed: options.seed, corpus: files.length, bpmnFiles: 0, deployed: 0, started: 0, jsonBodies: 0, statuses: {}, rssBeforeMB: 0, rssAfterMB: 0, durationSeconds: 0,
   };
