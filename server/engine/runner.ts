@@ -125,7 +125,7 @@ function withoutSource(sourceContext: CompiledProcess['sourceContext']): Compile
     quiet = Object.create(sourceContext, { serialize: { value: () => undefined } }) as CompiledProcess['sourceContext'];
     sourceless.set(sourceContext, quiet);
   }
-  return process.env.AB_SRC ? sourceContext : quiet;
+  return quiet;
 }
 
 /** Element starts one run may take: more is a loop that never waits, and fails the instance. */
