@@ -19,6 +19,8 @@ interface FileIndex {
   incoming: Map<ModdleElement, ModdleElement[]>;
   /** the pool (participant) each process belongs to */
   poolOf: Map<ModdleElement, ModdleElement>;
+  /** boundary events by the activity they are attached to */
+  attached: Map<ModdleElement, ModdleElement[]>;
 }
 
 const is = (element: ModdleElement | undefined, ...types: string[]): boolean => !!element && types.includes(element.$type);
@@ -73,6 +75,14 @@ function timerValue(definition: ModdleElement, property: string, parse: (text: s
   } catch {
     return `${property} "${text}" is not an ISO 8601 ${property === 'timeCycle' ? 'repeating interval such as R3/PT10M' : 'duration such as PT10M'}`;
   }
+}
+
+/** A collection flag that differs from the element's item definition, or null. */
+function collectionMismatch(element: ModdleElement): string | null {
+  const item = ref(element, 'itemSubjectRef');
+  if (!item) return null;
+  const own = element.isCollection === true;
+  return own === (item.isCollection === true) ? null : `isCollection is ${String(own)} but its item definition <${String(item.id)}> says ${String(item.isCollection === true)}`;
 }
 
 /** [rule, element types it applies to (empty: all), check giving the violation or nothing] */
@@ -393,10 +403,81 @@ const RULES: [rule: string, types: string[], check: Check][] = [
       return deadEnd ? `it has an end event, so ${label(deadEnd)} needs an outgoing sequence flow` : null;
     },
   ],
+  [
+    'EXT.067',
+    ['bpmn:MultiInstanceLoopCharacteristics'],
+    (e) => {
+      const vendor = typeof e.collection === 'string' || children(e.extensionElements as ModdleElement | undefined, 'values').length > 0;
+      return e.loopCardinality || e.loopDataInputRef || vendor ? null : 'a multi-instance activity needs a loopCardinality or a loopDataInputRef';
+    },
+  ],
+  [
+    'EXT.084',
+    ['bpmn:InputOutputSpecification'],
+    (e) => {
+      const used = new Set(children(e, 'inputSets').flatMap((set) => children(set, 'dataInputRefs')));
+      const unused = children(e, 'dataInputs').find((input) => !used.has(input));
+      return unused ? `its data input <${String(unused.id)}> is in no input set` : null;
+    },
+  ],
+  [
+    'EXT.085',
+    ['bpmn:InputSet'],
+    (e) => {
+      const stray = children(e, 'optionalInputRefs').find((input) => !children(e, 'dataInputRefs').includes(input));
+      return stray ? `its optional input <${String(stray.id)}> is not one of its data inputs` : null;
+    },
+  ],
+  [
+    'EXT.103',
+    ['bpmn:MessageFlow'],
+    (e) => {
+      const target = ref(e, 'targetRef');
+      const source = ref(e, 'sourceRef');
+      if (is(target, 'bpmn:StartEvent', 'bpmn:IntermediateCatchEvent', 'bpmn:BoundaryEvent') && !definitionsOf(target as ModdleElement).includes('Message')) {
+        return `it ends at ${label(target as ModdleElement)}, which does not catch a message`;
+      }
+      if (is(source, 'bpmn:EndEvent', 'bpmn:IntermediateThrowEvent') && !definitionsOf(source as ModdleElement).includes('Message')) {
+        return `it starts at ${label(source as ModdleElement)}, which does not throw a message`;
+      }
+      return null;
+    },
+  ],
+  [
+    'EXT.137',
+    ['bpmn:SequenceFlow'],
+    (e) => (is(ref(e, 'sourceRef'), 'bpmn:EventBasedGateway') && e.conditionExpression ? 'a flow leaving an event-based gateway has no condition: the first event decides' : null),
+  ],
+  [
+    'EXT.138',
+    ['bpmn:EventBasedGateway'],
+    (e, file) => {
+      for (const flow of file.outgoing.get(e) ?? []) {
+        const target = ref(flow, 'targetRef');
+        if (!target) continue;
+        const kinds = definitionsOf(target);
+        const catches = is(target, 'bpmn:IntermediateCatchEvent') && kinds.length === 1 && ['Message', 'Timer', 'Signal', 'Conditional'].includes(kinds[0] ?? '');
+        if (!catches && !is(target, 'bpmn:ReceiveTask')) return `it leads to ${label(target)}; an event-based gateway leads to catching events or receive tasks`;
+      }
+      return null;
+    },
+  ],
+  [
+    'EXT.140',
+    ['bpmn:ReceiveTask'],
+    (e, file) => {
+      const afterGateway = (file.incoming.get(e) ?? []).some((flow) => is(ref(flow, 'sourceRef'), 'bpmn:EventBasedGateway'));
+      const attached = afterGateway && [...file.attached.get(e) ?? []][0];
+      return attached ? `it follows an event-based gateway, so it cannot have boundary events such as <${String(attached.id)}>` : null;
+    },
+  ],
+  ['EXT.142', ['bpmn:EventBasedGateway'], (e, file) => (e.instantiate === true && file.incoming.get(e)?.length ? 'an event-based gateway that starts the process has no incoming sequence flows' : null)],
+  ['EXT.020', ['bpmn:DataInput', 'bpmn:DataOutput'], collectionMismatch],
+  ['EXT.077', ['bpmn:DataObject'], collectionMismatch],
 ];
 
 function index(context: ModdleContext): FileIndex {
-  const file: FileIndex = { outgoing: new Map(), incoming: new Map(), poolOf: new Map() };
+  const file: FileIndex = { outgoing: new Map(), incoming: new Map(), poolOf: new Map(), attached: new Map() };
   for (const element of contained(context.rootElement)) {
     if (is(element, 'bpmn:SequenceFlow')) {
       for (const [property, map] of [['sourceRef', file.outgoing], ['targetRef', file.incoming]] as const) {
@@ -404,6 +485,8 @@ function index(context: ModdleContext): FileIndex {
         if (end) map.set(end, [...(map.get(end) ?? []), element]);
       }
     }
+    const host = is(element, 'bpmn:BoundaryEvent') ? ref(element, 'attachedToRef') : undefined;
+    if (host) file.attached.set(host, [...(file.attached.get(host) ?? []), element]);
     if (is(element, 'bpmn:Participant')) {
       const process = ref(element, 'processRef');
       if (process) file.poolOf.set(process, element);
