@@ -100,6 +100,17 @@ function interruptingEventSubProcesses(compiled: CompiledProcess): Set<string> {
   return result;
 }
 
+/** Interrupting boundary events (cancelActivity defaults to true) → the activity they sit on. */
+function boundariesThatInterrupt(compiled: CompiledProcess): Map<string, string> {
+  const context = compiled.sourceContext as unknown as { getActivities(): (ActivityDefinition & { behaviour?: { attachedTo?: { id?: string }; cancelActivity?: boolean } })[] };
+  const result = new Map<string, string>();
+  for (const activity of context.getActivities()) {
+    const attachedTo = activity.behaviour?.attachedTo?.id;
+    if (activity.type === 'bpmn:BoundaryEvent' && attachedTo && activity.behaviour?.cancelActivity !== false) result.set(activity.id, attachedTo);
+  }
+  return result;
+}
+
 interface Postponed {
   executionId: string;
   getPostponed?: () => Postponed[];
@@ -205,6 +216,13 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
             waiting.set(api.executionId, { elementId: api.id, name: api.name ?? api.id, type: api.type, messageId });
           }
           break;
+        case 'activity.catch': {
+          // an interrupting boundary event stops what runs inside its activity at once, before the
+          // thrower inside goes on (bpmn-elements discards the activity only after the catch)
+          const attachedTo = interruptingBoundaries.get(api.id);
+          if (!replaying && attachedTo) interruptScope({ ...api, id: `${api.id}#boundary`, content: { parent: { id: attachedTo } } } as Api);
+          break;
+        }
         case 'activity.throw': {
           // an error no boundary event or event sub-process catches ends the instance with it
           const thrown = api.content.message as { type?: string; code?: string; name?: string } | undefined;
@@ -254,6 +272,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
    * element of the process or sub-process it sits in is discarded.
    */
   const interrupting = interruptingEventSubProcesses(process);
+  const interruptingBoundaries = boundariesThatInterrupt(process);
   const active = new Map<string, Api>();
   const interruptScope = (api: Api): void => {
     const scopeId = (api.content as { parent?: { id?: string } }).parent?.id;
