@@ -93,7 +93,7 @@ Feature('Importing BPMN files from modeling tools', () => {
     });
   });
 
-  Scenario('parts bpmn-engine does not know are kept for display and reported', () => {
+  Scenario('parts bpmn-engine does not know and settings Baton does not read are kept for display and reported', () => {
     const xml = definitions(
       'Definitions_parts',
       `<bpmn:itemDefinition id="Item_Order" structureRef="Order" />
@@ -109,7 +109,9 @@ Feature('Importing BPMN files from modeling tools', () => {
     <bpmn:dataObject id="Data_Order" itemSubjectRef="Item_Order" />
     <bpmn:startEvent id="Start" />
     <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Approve" />
-    <bpmn:userTask id="Approve" camunda:assignee="mary" />
+    <bpmn:userTask id="Approve" camunda:assignee="mary" camunda:dueDate="P1D">
+      <bpmn:extensionElements><camunda:taskListener event="create" class="com.acme.Notify" /></bpmn:extensionElements>
+    </bpmn:userTask>
     <bpmn:sequenceFlow id="f2" sourceRef="Approve" targetRef="End" />
     <bpmn:endEvent id="End" />
     <bpmn:textAnnotation id="Note"><bpmn:text>checked daily</bpmn:text></bpmn:textAnnotation>
@@ -127,6 +129,8 @@ Feature('Importing BPMN files from modeling tools', () => {
         'data object or store <Data_Order>: kept for display; process data lives in variables',
         'definitions <Item_Order>, <Resource_Clerk>: documents the model, not used for execution',
         'global task <Global_Check>: kept for display; call activities do not call it',
+        'camunda:dueDate on <Approve>: not read by Baton, ignored',
+        'camunda:TaskListener on <Approve>: not read by Baton, ignored',
       ]);
     });
     Then('its process runs to the end', async () => {

@@ -35,7 +35,36 @@ const KINDS: [types: string[], kind: string, why: string][] = [
   [['bpmn:GlobalTask', 'bpmn:GlobalUserTask', 'bpmn:GlobalManualTask', 'bpmn:GlobalScriptTask', 'bpmn:GlobalBusinessRuleTask'], 'global task', 'kept for display; call activities do not call it'],
 ];
 
-const OWN_PREFIXES = new Set(['bpmn', 'bpmndi', 'di', 'dc', 'camunda', 'zeebe', 'xsi', 'xml', 'xmlns']);
+/** The Camunda 7 and Zeebe settings Baton reads (model.ts, extensions.ts, zeebe.ts); others get a note. */
+const READ = new Set([
+  'camunda:type', 'camunda:topic', 'camunda:assignee', 'camunda:candidateUsers', 'camunda:candidateGroups', 'camunda:class',
+  'camunda:expression', 'camunda:delegateExpression', 'camunda:errorCodeVariable', 'camunda:errorMessageVariable', 'camunda:resultVariable',
+  'camunda:FormData', 'camunda:InputOutput', 'camunda:Connector', 'camunda:FailedJobRetryTimeCycle', 'camunda:Properties',
+  'zeebe:TaskDefinition', 'zeebe:AssignmentDefinition', 'zeebe:IoMapping',
+]);
+const VENDORS = ['camunda', 'zeebe'];
+
+/** Camunda or Zeebe attributes and extension elements on an element that Baton does not read. */
+function unreadSettings(element: ModdleElement): string[] {
+  const unread: string[] = [];
+  if (!element.$type.startsWith('bpmn:')) return unread;
+  const descriptor = (element as { $descriptor?: { properties?: { name: string; ns?: { prefix?: string } }[] } }).$descriptor;
+  for (const property of descriptor?.properties ?? []) {
+    const prefix = property.ns?.prefix ?? '';
+    if (!VENDORS.includes(prefix) || property.name === 'extensionElements') continue;
+    const name = property.name.includes(':') ? property.name : `${prefix}:${property.name}`;
+    const local = property.name.split(':').pop() ?? '';
+    // moddle keeps what the file sets as own properties; defaults come from the prototype
+    if (Object.prototype.hasOwnProperty.call(element, local) && !READ.has(name)) unread.push(name);
+  }
+  const values = (element.extensionElements as ModdleElement | undefined)?.values;
+  for (const extension of Array.isArray(values) ? (values as ModdleElement[]) : []) {
+    if (VENDORS.includes(extension.$type.split(':')[0] ?? '') && !READ.has(extension.$type)) unread.push(extension.$type);
+  }
+  return unread;
+}
+
+const OWN_PREFIXES = new Set(['bpmn', 'bpmndi', 'di', 'dc', 'camunda', 'zeebe', 'modeler', 'xsi', 'xml', 'xmlns']);
 
 const list = (ids: string[]): string => {
   const shown = ids.slice(0, 5).map((id) => `<${id}>`).join(', ');
@@ -46,7 +75,9 @@ const list = (ids: string[]): string => {
 export function describeDisplayOnly(context: ModdleContext): string[] {
   const found = new Map<string, string[]>();
   const foreign = new Set<string>();
+  const unread = new Map<string, string[]>();
   for (const element of contained(context.rootElement)) {
+    for (const name of unreadSettings(element)) unread.set(name, [...(unread.get(name) ?? []), String(element.id ?? '?')]);
     const type = element.$type;
     const entry = KINDS.find(([types]) => types.includes(type));
     if (entry && !(type === 'bpmn:Participant' && element.processRef)) {
@@ -63,6 +94,7 @@ export function describeDisplayOnly(context: ModdleContext): string[] {
     const ids = found.get(kind) ?? [];
     return `${kind}${ids.length > 1 ? 's' : ''} ${list(ids)}: ${why}`;
   });
+  for (const [name, ids] of unread) notes.push(`${name} on ${list(ids)}: not read by Baton, ignored`);
   if (foreign.size) notes.push(`extensions of other tools (${[...foreign].sort().join(', ')}): ignored`);
   return notes;
 }
