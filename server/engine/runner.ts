@@ -88,14 +88,31 @@ interface ActivityDefinition {
   behaviour?: { triggeredByEvent?: boolean; isInterrupting?: boolean; eventDefinitions?: unknown[] };
 }
 
-/** Ids of the event sub-processes whose start event interrupts (isInterrupting defaults to true). */
-function interruptingEventSubProcesses(compiled: CompiledProcess): Set<string> {
+interface EventSubProcess {
+  id: string;
+  /** the process or sub-process it watches */
+  scopeId: string;
+  interrupting: boolean;
+  /** its start event waits for a timer or a condition: it is armed when its scope starts */
+  armed: boolean;
+  startEventIds: string[];
+}
+
+/** The event sub-processes of a process, by id. */
+function eventSubProcesses(compiled: CompiledProcess): Map<string, EventSubProcess> {
   const context = compiled.sourceContext as unknown as { getActivities(scopeId?: string): ActivityDefinition[] };
-  const result = new Set<string>();
+  const result = new Map<string, EventSubProcess>();
   for (const activity of context.getActivities()) {
     if (activity.type !== 'bpmn:SubProcess' || !activity.behaviour?.triggeredByEvent) continue;
     const starts = context.getActivities(activity.id).filter((child) => child.type === 'bpmn:StartEvent');
-    if (starts.some((start) => start.behaviour?.isInterrupting !== false)) result.add(activity.id);
+    const kinds = starts.flatMap((start) => (start.behaviour?.eventDefinitions ?? []) as { type?: string }[]).map((definition) => definition.type);
+    result.set(activity.id, {
+      id: activity.id,
+      scopeId: activity.parent?.id ?? '',
+      interrupting: starts.some((start) => start.behaviour?.isInterrupting !== false),
+      armed: kinds.some((kind) => kind === 'bpmn:TimerEventDefinition' || kind === 'bpmn:ConditionalEventDefinition'),
+      startEventIds: starts.map((start) => start.id),
+    });
   }
   return result;
 }
@@ -195,9 +212,12 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
       const isElement = model.elements.has(api.id) && !api.type.endsWith('EventDefinition');
       if (replaying && api.executionId) seen.add(api.executionId);
       switch (name) {
+        case 'activity.enter':
+          if (isElement) alive.set(api.executionId, api);
+          break;
         case 'activity.start':
           if (isElement) active.set(api.executionId, api);
-          if (!replaying && interrupting.has(api.id)) interruptScope(api);
+          if (!replaying && isElement) armScope(api);
           if (!replaying && ++steps > MAX_STEPS_PER_RUN && !outcome) {
             outcome = { status: 'failed', error: `more than ${MAX_STEPS_PER_RUN} steps without waiting: a loop that never ends? (at <${api.id}>)` };
             void engine.stop();
@@ -244,6 +264,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
           record('timer.fired', api);
           break;
         case 'activity.end':
+          if (!replaying) triggered(api);
           forget(api.executionId);
           if (isElement) record('element.completed', api);
           break;
@@ -258,6 +279,8 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
           break;
         case 'activity.leave':
           forget(api.executionId);
+          alive.delete(api.executionId);
+          if (!replaying && isElement) disarmIfDone(api);
           break;
         case 'flow.take':
           record('flow.taken', api);
@@ -271,9 +294,54 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
    * An interrupting event sub-process cancels its scope (BPMN 2.0, 10.3.5): every other running
    * element of the process or sub-process it sits in is discarded.
    */
-  const interrupting = interruptingEventSubProcesses(process);
+  const eventSubs = eventSubProcesses(process);
   const interruptingBoundaries = boundariesThatInterrupt(process);
   const active = new Map<string, Api>();
+  /** elements entered and not yet left, by execution id */
+  const alive = new Map<string, Api>();
+  /** armed event sub-processes not yet triggered: execution id → scope id */
+  const armedSubs = new Map<string, string>();
+  const parentOf = (api: Api): { id?: string; executionId?: string } => (api.content as { parent?: { id?: string; executionId?: string } }).parent ?? {};
+
+  /**
+   * Event sub-processes started by a timer or a condition wait from the moment their scope starts
+   * (BPMN 2.0, 10.3.5); bpmn-elements starts event sub-processes only for thrown events. Baton
+   * runs them when the scope's start event starts, and discards them when the rest of the scope is done.
+   */
+  const armScope = (api: Api): void => {
+    const scope = parentOf(api);
+    if (!scope.id || eventSubs.has(scope.id) || model.elements.get(api.id)?.type !== 'bpmn:StartEvent') return;
+    for (const sub of eventSubs.values()) {
+      if (sub.scopeId !== scope.id || !sub.armed) continue;
+      const owner = (api as unknown as { owner?: { getActivityById?(id: string): { run(): void; executionId?: string } | undefined } }).owner;
+      const activity = owner?.getActivityById?.(sub.id);
+      if (!activity) continue;
+      activity.run();
+      for (const [executionId, child] of active) if (child.id === sub.id) armedSubs.set(executionId, scope.id);
+    }
+  };
+
+  /** an event sub-process's start event completed: it runs now, and an interrupting one cancels its scope */
+  const triggered = (api: Api): void => {
+    const scope = parentOf(api);
+    const sub = scope.id ? eventSubs.get(scope.id) : undefined;
+    if (!sub || !sub.startEventIds.includes(api.id) || !scope.executionId) return;
+    armedSubs.delete(scope.executionId);
+    if (sub.interrupting) interruptScope({ id: sub.id, content: { parent: { id: sub.scopeId } } } as unknown as Api);
+  };
+
+  /** when nothing but armed event sub-processes is left in a scope, they are discarded and the scope completes */
+  const disarmIfDone = (api: Api): void => {
+    const scopeId = parentOf(api).id;
+    const armedHere = [...armedSubs].filter(([, id]) => id === scopeId).map(([executionId]) => executionId);
+    if (!armedHere.length) return;
+    const busy = [...alive].some(([executionId, child]) => parentOf(child).id === scopeId && !armedHere.includes(executionId));
+    if (busy) return;
+    for (const executionId of armedHere) {
+      armedSubs.delete(executionId);
+      (alive.get(executionId) ?? active.get(executionId))?.discard();
+    }
+  };
   const interruptScope = (api: Api): void => {
     const scopeId = (api.content as { parent?: { id?: string } }).parent?.id;
     for (const [executionId, child] of active) {
@@ -289,6 +357,20 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
       if (seen.has(api.executionId)) continue;
       seen.add(api.executionId);
       if (api.getPostponed) remember(api.getPostponed());
+    }
+  };
+
+  /** after recovery: what runs, in sub-processes too, and which event sub-processes are still armed */
+  const track = (postponed: Api[]): void => {
+    for (const api of postponed) {
+      if (!model.elements.has(api.id) || active.has(api.executionId)) continue;
+      active.set(api.executionId, api);
+      alive.set(api.executionId, api);
+      // a sub-process lists its children; any other activity lists itself
+      const children = ((api as unknown as Postponed).getPostponed?.() as unknown as Api[] | undefined)?.filter((child) => child.executionId !== api.executionId);
+      const sub = eventSubs.get(api.id);
+      if (sub?.armed && children?.every((child) => sub.startEventIds.includes(child.id))) armedSubs.set(api.executionId, sub.scopeId);
+      if (children) track(children);
     }
   };
 
@@ -344,6 +426,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     await engine.resume({ listener } as unknown as Parameters<typeof engine.resume>[0]);
     await timers.settle();
     remember(engine.execution.getPostponed() as unknown as Postponed[]);
+    track(engine.execution.getPostponed() as unknown as Api[]);
     replaying = false;
     apply();
   }
