@@ -474,6 +474,30 @@ const RULES: [rule: string, types: string[], check: Check][] = [
   ['EXT.142', ['bpmn:EventBasedGateway'], (e, file) => (e.instantiate === true && file.incoming.get(e)?.length ? 'an event-based gateway that starts the process has no incoming sequence flows' : null)],
   ['EXT.020', ['bpmn:DataInput', 'bpmn:DataOutput'], collectionMismatch],
   ['EXT.077', ['bpmn:DataObject'], collectionMismatch],
+  [
+    'EXT.025',
+    ['bpmn:SequenceFlow'],
+    (e, file) => {
+      const source = ref(e, 'sourceRef');
+      if (!e.conditionExpression || !source || /Gateway$|Event$/.test(source.$type)) return null;
+      return (file.outgoing.get(source)?.length ?? 0) < 2 ? `it is the only flow leaving ${label(source)}; a conditional flow from an activity needs another outgoing flow` : null;
+    },
+  ],
+  [
+    'EXT.039',
+    ['bpmn:Performer', 'bpmn:HumanPerformer', 'bpmn:PotentialOwner', 'bpmn:ResourceRole'],
+    (e) => (e.resourceRef && e.resourceAssignmentExpression ? 'a resource role names its resource (resourceRef) or computes it (resourceAssignmentExpression), not both' : null),
+  ],
+  [
+    'EXT.040',
+    ['bpmn:Performer', 'bpmn:HumanPerformer', 'bpmn:PotentialOwner', 'bpmn:ResourceRole'],
+    (e) => (!e.resourceRef && children(e, 'resourceParameterBindings').length ? 'parameter bindings need the resource (resourceRef) whose parameters they bind' : null),
+  ],
+  [
+    'EXT.127',
+    ['bpmn:MessageEventDefinition'],
+    (e) => (e.operationRef && !e.messageRef ? 'a message event that names an operation needs the message (messageRef) too' : null),
+  ],
 ];
 
 function index(context: ModdleContext): FileIndex {
