@@ -80,6 +80,42 @@ const conditions = (key: string, big: string, vip: string) =>
     <bpmn:endEvent id="Big" /><bpmn:endEvent id="Vip" /><bpmn:endEvent id="Small" />`,
   );
 
+/** a user task with a one-hour deadline as an interrupting timer event sub-process */
+const DEADLINE = bpmn(
+  'deadlineSub',
+  `<bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Review" />
+    <bpmn:userTask id="Review" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Review" targetRef="Reviewed" />
+    <bpmn:endEvent id="Reviewed" />
+    <bpmn:subProcess id="Deadline" triggeredByEvent="true">
+      <bpmn:startEvent id="HourPassed">
+        <bpmn:timerEventDefinition><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+      </bpmn:startEvent>
+      <bpmn:sequenceFlow id="d1" sourceRef="HourPassed" targetRef="TooLate" />
+      <bpmn:endEvent id="TooLate" />
+    </bpmn:subProcess>`,
+);
+
+const SIGNALS = [
+  bpmn(
+    'waitForGo',
+    `<bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Go" />
+    <bpmn:intermediateCatchEvent id="Go"><bpmn:signalEventDefinition signalRef="GoSignal" /></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="Go" targetRef="Went" />
+    <bpmn:endEvent id="Went" />`,
+    '<bpmn:signal id="GoSignal" name="go" />',
+  ),
+  bpmn(
+    'sayGo',
+    `<bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Said" />
+    <bpmn:endEvent id="Said"><bpmn:signalEventDefinition signalRef="GoSignal" /></bpmn:endEvent>`,
+    '<bpmn:signal id="GoSignal" name="go" />',
+  ),
+];
+
 const ended = async (agent: Agent, id: string): Promise<string[]> => {
   const view = (await agent.get(`/api/instances/${id}`).expect(200)).body as { elements: { id: string; type: string; status: string }[] };
   return view.elements.filter((e) => e.type === 'bpmn:EndEvent' && e.status === 'completed').map((e) => e.id);
@@ -130,6 +166,47 @@ Feature('BPMN semantics as the specification says', () => {
       const instance = await start(t.as(DEMO), 'countLoop', { counter: 5, limit: 4 });
       assert.equal(instance.status, 'completed');
       assert.equal(instance.variables.counter, 5);
+    });
+  });
+
+  Scenario('an interrupting timer event sub-process cancels what its scope is doing', () => {
+    let id: string;
+    Given('a review waits at a user task with a one-hour deadline', async () => {
+      assert.deepEqual(await deployReasons(t.as(DEMO), DEADLINE, 'deadlineSub'), []);
+      const instance = await start(t.as(DEMO), 'deadlineSub');
+      id = instance.id;
+      const view = (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body;
+      assert.equal(view.status, 'running');
+      assert.equal(view.tasks.length, 1);
+      assert.equal(view.timers.length, 1);
+    });
+    When('an hour passes and the scheduler fires the timer (a fresh engine recovers the instance)', async () => {
+      t.advance(3_600_000 + 1000);
+      assert.equal(await t.baton.scheduler.tick(), 1);
+    });
+    Then('the review task is withdrawn and the instance completes through the deadline', async () => {
+      const view = (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body;
+      assert.equal(view.status, 'completed');
+      assert.deepEqual(view.tasks, []);
+      assert.deepEqual(await ended(t.as(DEMO), id), ['TooLate']);
+    });
+  });
+
+  Scenario('a signal thrown by one instance reaches another that waits for it', () => {
+    let waiting: Instance;
+    Given('an instance waits for the signal "go"', async () => {
+      for (const [index, xml] of SIGNALS.entries()) assert.deepEqual(await deployReasons(t.as(DEMO), xml, index ? 'sayGo' : 'waitForGo'), []);
+      waiting = await start(t.as(DEMO), 'waitForGo');
+      assert.equal(waiting.status, 'running');
+    });
+    When('another instance ends with a signal end event "go"', async () => {
+      await start(t.as(DEMO), 'sayGo');
+      await t.baton.thrownEvents.idle();
+    });
+    Then('the waiting instance went on and completed', async () => {
+      const view = (await t.as(DEMO).get(`/api/instances/${waiting.id}`).expect(200)).body;
+      assert.equal(view.status, 'completed');
+      assert.deepEqual(await ended(t.as(DEMO), waiting.id), ['Went']);
     });
   });
 
