@@ -151,6 +151,25 @@ Feature('BPMN uploads that attack the parser or the engine are refused', () => {
     });
   });
 
+  Scenario('a timer cycle that never rests', () => {
+    Then('R/PT0S and R5/PT0.5S are 400 naming the cycle; R3/PT10S deploys', async () => {
+      const cycling = (cycle: string): string =>
+        bpmn('cycling', `<bpmn:startEvent id="S" /><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="T" />
+        <bpmn:userTask id="T" camunda:assignee="demo" />
+        <bpmn:boundaryEvent id="Tick" attachedToRef="T" cancelActivity="false">
+          <bpmn:timerEventDefinition><bpmn:timeCycle xsi:type="bpmn:tFormalExpression">${cycle}</bpmn:timeCycle></bpmn:timerEventDefinition>
+        </bpmn:boundaryEvent>
+        <bpmn:sequenceFlow id="f2" sourceRef="Tick" targetRef="Ticked" /><bpmn:endEvent id="Ticked" />
+        <bpmn:sequenceFlow id="f3" sourceRef="T" targetRef="E" /><bpmn:endEvent id="E" />`);
+      for (const cycle of ['R/PT0S', 'R5/PT0.5S']) {
+        assert.match(wording(problem(await upload(cycling(cycle), 'cycling.bpmn'), 400)), new RegExp(`timer cycle ${cycle.replace('.', '\\.')} repeats more often than once every 1 s`));
+      }
+      const keys = (await t.as(DEMO).get('/api/processes').expect(200)).body.map((p: { key: string }) => p.key);
+      assert.ok(!keys.includes('cycling'), 'nothing was deployed');
+      await deploy(t.as(DEMO), cycling('R3/PT10S'), 'cycling.bpmn');
+    });
+  });
+
   Scenario('scripts never run from an uploaded file', () => {
     /** refused (400), or kept for viewing only: not runnable, naming the element, and starting it is refused */
     const neverRuns = async (xml: string, key: string, element: string): Promise<void> => {
