@@ -71,7 +71,8 @@ Feature(`Racing requests: one wins, the others get 409 (each race ${RUNS} times)
   };
 
   Scenario('two managers complete the same task at the same moment', () => {
-    Then(`in each of ${RUNS} runs one gets 204, the other 409, and the task is completed once`, async () => {
+    Then(`in each of ${RUNS} runs one gets 204, the other 409, and the task is completed once`, async function (this: Mocha.Context) {
+      this.timeout(180_000);
       for (let run = 0; run < RUNS; run++) {
         const id = (await t.as(DEMO).post('/api/processes/approval/instances').send({}).expect(201)).body.id;
         const taskId = (await t.as(MARY).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items[0].id;
@@ -86,7 +87,8 @@ Feature(`Racing requests: one wins, the others get 409 (each race ${RUNS} times)
   });
 
   Scenario('two workers race for the same external task', () => {
-    Then(`in each of ${RUNS} runs one locks it; the holder (twice) and the other complete at once: one 204, the others 409`, async () => {
+    Then(`in each of ${RUNS} runs one locks it; the holder (twice) and the other complete at once: one 204, the others 409`, async function (this: Mocha.Context) {
+      this.timeout(180_000);
       for (let run = 0; run < RUNS; run++) {
         const id = (await t.as(DEMO).post('/api/processes/job/instances').send({}).expect(201)).body.id;
         const fetches = await Promise.all(['w1', 'w2'].map((workerId) =>
@@ -107,7 +109,8 @@ Feature(`Racing requests: one wins, the others get 409 (each race ${RUNS} times)
   });
 
   Scenario('a message arrives while the task it would interrupt is being completed', () => {
-    Then(`in each of ${RUNS} runs exactly one of them takes effect; the other gets 409 (or 404 when it came after)`, async () => {
+    Then(`in each of ${RUNS} runs exactly one of them takes effect; the other gets 409 (or 404 when it came after)`, async function (this: Mocha.Context) {
+      this.timeout(180_000);
       const wins = { task: 0, message: 0 };
       for (let run = 0; run < RUNS; run++) {
         const id = (await t.as(DEMO).post('/api/processes/withdrawable/instances').send({}).expect(201)).body.id;

@@ -62,7 +62,8 @@ Feature('Failed sign-ins are limited', () => {
   });
 
   Scenario('someone tries many names from one address', () => {
-    When('127.0.0.2 sends 50 wrong sign-ins with different names', async () => {
+    When('127.0.0.2 sends 50 wrong sign-ins with different names', async function (this: Mocha.Context) {
+      this.timeout(120_000);
       for (let i = 0; i < 50; i++) {
         const res = await getFrom(`${t.url}/api/instances`, '127.0.0.2', `name-${i}`, 'wrong');
         assert.equal(res.status, 401, `attempt ${i + 1}: ${res.body}`);
