@@ -29,7 +29,7 @@ const ref = (element: ModdleElement, property: string): ModdleElement | undefine
   return value && typeof value === 'object' && typeof (value as ModdleElement).$type === 'string' ? (value as ModdleElement) : undefined;
 };
 const definitionsOf = (element: ModdleElement): string[] =>
-  [...children(element, 'eventDefinitions'), ...children(element, 'eventDefinitionRefs')].map((definition) => definition.$type.slice(5, -15));
+  [...children(element, 'eventDefinitions'), ...children(element, 'eventDefinitionRef')].map((definition) => definition.$type.slice(5, -15));
 const isEventSubProcess = (element: ModdleElement | undefined): boolean => is(element, 'bpmn:SubProcess', 'bpmn:Transaction', 'bpmn:AdHocSubProcess') && element?.triggeredByEvent === true;
 const SCOPES = ['bpmn:Process', 'bpmn:SubProcess', 'bpmn:Transaction', 'bpmn:AdHocSubProcess'];
 const label = (element: ModdleElement): string => `${element.$type.slice(5, 6).toLowerCase()}${element.$type.slice(6)} <${String(element.id ?? '?')}>`;
@@ -498,7 +498,42 @@ const RULES: [rule: string, types: string[], check: Check][] = [
     ['bpmn:MessageEventDefinition'],
     (e) => (e.operationRef && !e.messageRef ? 'a message event that names an operation needs the message (messageRef) too' : null),
   ],
+  [
+    'EXT.087',
+    ['bpmn:InputSet', 'bpmn:OutputSet'],
+    (e) => {
+      const [mine, theirs] = is(e, 'bpmn:InputSet') ? ['outputSetRefs', 'inputSetRefs'] : ['inputSetRefs', 'outputSetRefs'];
+      const other = children(e, mine).find((set) => !children(set, theirs).includes(e));
+      return other ? `it names <${String(other.id)}> in ${mine}, but <${String(other.id)}> does not name it back in ${theirs}` : null;
+    },
+  ],
+  [
+    'EXT.099',
+    ['bpmn:CallActivity'],
+    (e) => {
+      const called = findProcess(e, String(e.calledElement ?? ''));
+      if (!called) return null;
+      const starts = children(called, 'flowElements').filter((child) => is(child, 'bpmn:StartEvent'));
+      return starts.length && !starts.some((start) => !definitionsOf(start).length) ? `the process <${String(called.id)}> it calls has no none start event to be started by it` : null;
+    },
+  ],
+  [
+    'EXT.100',
+    ['bpmn:StartEvent'],
+    (e) => {
+      const scope = scopeOf(e);
+      if (!is(scope, 'bpmn:SubProcess', 'bpmn:Transaction') || isEventSubProcess(scope)) return null;
+      return definitionsOf(e).length ? 'a start event of a sub-process has no trigger: the sub-process starts when a token arrives' : null;
+    },
+  ],
 ];
+
+/** The process of this file with the given id. */
+function findProcess(element: ModdleElement, id: string): ModdleElement | undefined {
+  let definitions: ModdleElement | undefined = element;
+  while (definitions && !is(definitions, 'bpmn:Definitions')) definitions = definitions.$parent;
+  return children(definitions, 'rootElements').find((root) => is(root, 'bpmn:Process') && root.id === id);
+}
 
 function index(context: ModdleContext): FileIndex {
   const file: FileIndex = { outgoing: new Map(), incoming: new Map(), poolOf: new Map(), attached: new Map() };
