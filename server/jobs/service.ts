@@ -128,39 +128,52 @@ export function createJobService({ store, executor, definitions, clock, retryPol
     }
   };
 
-  const tryLock = (candidate: { instanceId: string; jobId: string }, request: FetchRequest, durations: Map<string, number>) =>
-    executor.transition(candidate.instanceId, (record): Step<LockedTask | null> => {
+  /** locks the free jobs among `jobIds` of one instance in one transition (one write for all of them) */
+  const tryLock = (instanceId: string, jobIds: string[], request: FetchRequest, durations: Map<string, number>) =>
+    executor.transition(instanceId, (record): Step<LockedTask[]> => {
       const now = clock();
-      const job = record.jobs.find((j) => j.id === candidate.jobId);
       const free = (j: Job): boolean =>
         !j.incident &&
         Date.parse(j.availableAt) <= now.getTime() &&
         (!j.lockExpiresAt || Date.parse(j.lockExpiresAt) <= now.getTime());
-      if (record.status !== 'running' || !job || !free(job)) return { result: () => null };
-      const lockExpiresAt = new Date(now.getTime() + (durations.get(job.topic) ?? 60_000)).toISOString();
-      const attempt = job.attempt ?? 1;
+      const jobs = record.status === 'running' ? jobIds.flatMap((id) => record.jobs.filter((j) => j.id === id && free(j))) : [];
+      if (!jobs.length) return { result: () => [] };
+      const locks = jobs.map((job) => ({
+        job,
+        attempt: job.attempt ?? 1,
+        lockExpiresAt: new Date(now.getTime() + (durations.get(job.topic) ?? 60_000)).toISOString(),
+      }));
       return {
-        events: [{ type: 'job.locked', elementId: job.elementId, executionId: job.executionId, user: request.workerId, data: { jobId: job.id, attempt } }],
-        change: () => {
-          job.lockedBy = request.workerId;
-          job.lockExpiresAt = lockExpiresAt;
-        },
-        result: (saved) => ({
-          id: job.id,
-          topicName: job.topic,
-          workerId: request.workerId,
-          instanceId: saved.id,
-          processKey: saved.processKey,
+        events: locks.map(({ job, attempt }) => ({
+          type: 'job.locked',
           elementId: job.elementId,
-          elementName: job.elementName,
           executionId: job.executionId,
-          businessKey: saved.businessKey,
-          variables: { ...saved.variables, ...job.input },
-          input: job.input ?? {},
-          retries: job.retries,
-          attempt,
-          lockExpiresAt,
-        }),
+          user: request.workerId,
+          data: { jobId: job.id, attempt },
+        })),
+        change: () => {
+          for (const { job, lockExpiresAt } of locks) {
+            job.lockedBy = request.workerId;
+            job.lockExpiresAt = lockExpiresAt;
+          }
+        },
+        result: (saved) =>
+          locks.map(({ job, attempt, lockExpiresAt }) => ({
+            id: job.id,
+            topicName: job.topic,
+            workerId: request.workerId,
+            instanceId: saved.id,
+            processKey: saved.processKey,
+            elementId: job.elementId,
+            elementName: job.elementName,
+            executionId: job.executionId,
+            businessKey: saved.businessKey,
+            variables: { ...saved.variables, ...job.input },
+            input: job.input ?? {},
+            retries: job.retries,
+            attempt,
+            lockExpiresAt,
+          })),
       };
     });
 
@@ -171,13 +184,16 @@ export function createJobService({ store, executor, definitions, clock, retryPol
       const locked: LockedTask[] = [];
       for (;;) {
         const candidates = await store.findLockableJobs([...durations.keys()], clock().toISOString(), request.maxTasks * 2);
-        for (const candidate of candidates) {
+        // the jobs of one instance (the salary's parallel calculations) are locked in one write
+        const byInstance = new Map<string, string[]>();
+        for (const { instanceId, jobId } of candidates) byInstance.set(instanceId, [...(byInstance.get(instanceId) ?? []), jobId]);
+        for (const [instanceId, jobIds] of byInstance) {
           if (locked.length >= request.maxTasks || signal.aborted) break;
-          const task = await tryLock(candidate, request, durations).catch((err: unknown) => {
-            if (err instanceof ConflictError) return null;
+          const tasks = await tryLock(instanceId, jobIds.slice(0, request.maxTasks - locked.length), request, durations).catch((err: unknown) => {
+            if (err instanceof ConflictError) return [];
             throw err;
           });
-          if (task) locked.push(task);
+          locked.push(...tasks);
         }
         const left = deadline - Date.now();
         if (locked.length || left <= 0 || signal.aborted || released) return locked;
