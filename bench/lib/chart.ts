@@ -21,7 +21,7 @@ export function barChart(title: string, unit: string, rows: { label: string; val
     data: { values: rows },
     mark: { type: 'bar', tooltip: true },
     encoding: {
-      y: { field: 'label', type: 'nominal', sort: null, title: null },
+      y: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } },
       x: { field: 'value', type: 'quantitative', title: unit },
       ...(grouped ? { color: { field: 'series', type: 'nominal', title: null }, yOffset: { field: 'series' } } : {}),
     },

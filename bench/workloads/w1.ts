@@ -36,7 +36,7 @@ export async function w1(scale: number): Promise<WorkloadResult> {
   const runs: SalaryRun[] = [];
   for (const config of W1_CONFIGS) {
     const label = `W1 ${config.servers} process(es), ${config.concurrency} concurrent`;
-    const run = await runSalaryOverHttp({ ...config, instances: scaled(600, scale, 40), warmup: scaled(30, scale, 10), label });
+    const run = await runSalaryOverHttp({ ...config, instances: scaled(300, scale, 30), warmup: scaled(20, scale, 10), label });
     progress(`${label}: ${run.completedPerSecond} instances/s, task complete p99 ${run.latenciesMs['task complete']?.p99} ms, servers ${run.serverCpuCores} cores`);
     runs.push(run);
   }

@@ -81,7 +81,7 @@ export async function batonRound(total: number, latencies: Latencies): Promise<n
 }
 
 export async function w2(scale: number): Promise<WorkloadResult> {
-  const total = scaled(400, scale, 20);
+  const total = scaled(200, scale, 20);
   // warm both paths up (JIT, definition parsed once) before measuring
   await bareRound(scaled(50, scale, 10));
   await batonRound(scaled(50, scale, 10), new Latencies());

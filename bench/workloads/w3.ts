@@ -100,10 +100,9 @@ export async function w3(scale: number): Promise<WorkloadResult> {
         note: 'RSS of a fresh server process on the data after a warm-up; bare-engine estimate: 566 KB of heap per idle engine (DESIGN.md)',
       },
       chart: concat(`W3: ${data.instances} instances waiting at "Approve bonus"`, [
-        barChart('Memory', 'MB', [
-          { label: 'Baton server RSS, empty store', value: emptyRss },
-          { label: `Baton server RSS, ${data.instances} waiting`, value: rss },
-          { label: 'store on disk', value: storeMB },
+        barChart(`Server RSS (store on disk: ${storeMB} MB)`, 'MB', [
+          { label: 'Baton server, empty store', value: emptyRss },
+          { label: `Baton server, ${data.instances} waiting`, value: rss },
         ]),
         barChart('Latency', 'ms', Object.entries(summary).flatMap(([type, p]) => (['p50', 'p95', 'p99'] as const).map((q) => ({ label: type, value: p[q], series: q })))),
       ]),
