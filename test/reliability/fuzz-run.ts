@@ -36,7 +36,7 @@ export interface FuzzFigures {
 const ROOT = path.join(import.meta.dirname, '../..');
 const REQUEST_TIMEOUT_MS = 15_000;
 /** the server's heap limit while fuzzed */
-export const HEAP_MB = 384;
+export const HEAP_MB = 768;
 const LONG_POLL = /fetch-and-lock|fetchAndLock|\/events$/;
 
 /** The BPMN files to mutate. */
@@ -200,7 +200,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzFigures> {
       text = await res.text();
       status = res.status;
     } catch (err) {
-      assert.ok(server.running(), `the server died after ${what} (seed ${options.seed})`);
+      await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+      assert.ok(server.running(), `the server died after ${what} (seed ${options.seed}): ${server.stderr.slice(-5).join(' | ')}`);
       if (abort.signal.aborted && LONG_POLL.test(url)) return 0;
       throw new Error(`no answer to ${what} within ${REQUEST_TIMEOUT_MS} ms (seed ${options.seed}): ${(err as Error).message}`);
     } finally {
