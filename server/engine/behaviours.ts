@@ -69,11 +69,113 @@ interface Broker {
  * done (dead-path elimination).
  */
 function InclusiveGateway(activityDef: object, context: unknown) {
-  return new library.Activity(InclusiveGatewayBehaviour, { ...activityDef, isParallelGateway: true }, context);
+  return new Join(InclusiveGatewayBehaviour, { ...activityDef, isParallelGateway: true }, context);
 }
 
+interface JoinMessage {
+  fields: { routingKey: string };
+  content: { sourceId: string };
+  ack(): void;
+}
+
+interface JoinContext {
+  getActivities(scopeId?: string): { id: string; status?: string }[];
+  getOutboundSequenceFlows(id: string): { targetId: string }[];
+}
+
+/**
+ * A join (parallel, or inclusive) that fires only when no token can still arrive. bpmn-elements
+ * counts an incoming flow as done once it got a discard (dead-path elimination), but an exclusive
+ * merge upstream passes on the discard of its dead branch while its live branch still runs: the
+ * join fired early and then waited forever for the late token (bpmn-engine issue #200). Baton
+ * holds a discard back while an element that is still running can reach the flow's source, and
+ * hands the library one message per incoming flow — the take when there is one.
+ */
+/** Statuses of an element that holds a live token (not ending, not discarded). */
+const LIVE = new Set(['entered', 'started', 'executing', 'executed', 'formatting']);
+
+function joinActivity(): ActivityConstructor {
+  const Base = library.Activity as unknown as new (...args: unknown[]) => { id: string; context: JoinContext; _onJoinInbound(routingKey: string, message: JoinMessage): unknown };
+  class Join extends Base {
+    private held: JoinMessage[] = [];
+
+    override _onJoinInbound(routingKey: string, message: JoinMessage): unknown {
+      this.held.push(message);
+      const bySource = new Map<string, JoinMessage[]>();
+      for (const held of this.held) bySource.set(held.content.sourceId, [...(bySource.get(held.content.sourceId) ?? []), held]);
+      const inbound = this.inboundSources();
+      if (inbound.some((source) => !bySource.has(source))) return undefined;
+      const taken = (source: string): boolean => (bySource.get(source) ?? []).some((m) => m.fields.routingKey === 'flow.take');
+      const anyTaken = inbound.some(taken);
+      const takenSources = inbound.filter(taken);
+      if (anyTaken && inbound.some((source) => !taken(source) && this.stillLive(source, takenSources))) return undefined;
+      // every held message goes to the library in one round (it lets the process forget the flows);
+      // a source with a single message comes last, as the one that completes the round
+      const order = [...inbound].sort((a, b) => Number((bySource.get(a)?.length ?? 0) === 1) - Number((bySource.get(b)?.length ?? 0) === 1));
+      this.held = [];
+      let result: unknown;
+      for (const source of order) for (const next of bySource.get(source) ?? []) result = super._onJoinInbound(next.fields.routingKey, next);
+      return result;
+    }
+
+    private inboundSources(): string[] {
+      const sources = new Set<string>();
+      for (const activity of this.context.getActivities()) {
+        if (this.context.getOutboundSequenceFlows(activity.id).some((flow) => flow.targetId === this.id)) sources.add(activity.id);
+      }
+      return [...sources];
+    }
+
+    /**
+     * A token can still come from `source`: an element still running reaches it (or is it) and is on
+     * a path of its own — it reaches none of the sources that already delivered (a split upstream
+     * of both, still finishing its own step, is not such a token).
+     */
+    private stillLive(source: string, takenSources: string[]): boolean {
+      return this.context
+        .getActivities()
+        .some(
+          (activity) =>
+            activity.id !== this.id &&
+            LIVE.has(activity.status ?? '') &&
+            this.reaches(activity.id, source) &&
+            !takenSources.some((taken) => this.reaches(activity.id, taken)),
+        );
+    }
+
+    private reaches(from: string, to: string): boolean {
+      const seen = new Set<string>();
+      const queue = [from];
+      while (queue.length) {
+        const id = queue.shift() as string;
+        if (id === to) return true;
+        if (seen.has(id) || id === this.id) continue;
+        seen.add(id);
+        for (const flow of this.context.getOutboundSequenceFlows(id)) queue.push(flow.targetId);
+      }
+      return false;
+    }
+  }
+  return Join as unknown as ActivityConstructor;
+}
+
+const Join = joinActivity();
+
+/** Parallel gateways join with {@link joinActivity}. */
+function ParallelGateway(activityDef: object, context: unknown) {
+  return new Join(ParallelGatewayBehaviour, { ...activityDef, isParallelGateway: true }, context);
+}
+
+/** What a parallel gateway does once it fires: pass the token on. */
+function ParallelGatewayBehaviour(this: { broker: Broker }, activity: { broker: Broker }) {
+  this.broker = activity.broker;
+}
+ParallelGatewayBehaviour.prototype.execute = function execute(this: { broker: Broker }, message: { content: Record<string, unknown> }) {
+  this.broker.publish('execution', 'execute.completed', { ...message.content });
+};
+
 /** The behaviours Baton replaces, by bpmn-elements type name. */
-export const BEHAVIOURS: Record<string, unknown> = { StandardLoopCharacteristics, InclusiveGateway };
+export const BEHAVIOURS: Record<string, unknown> = { StandardLoopCharacteristics, InclusiveGateway, ParallelGateway };
 
 /**
  * Adjusts a parsed definition where the specification says what bpmn-elements does not: events

@@ -116,6 +116,28 @@ const SIGNALS = [
   ),
 ];
 
+/** an exclusive split and merge in one branch of a parallel split (bpmn-engine issue #200) */
+const SPLIT_IN_BRANCH = bpmn(
+  'splitInBranch',
+  `<bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f0" sourceRef="Start" targetRef="Fork" />
+    <bpmn:parallelGateway id="Fork" />
+    <bpmn:sequenceFlow id="fa" sourceRef="Fork" targetRef="Split" />
+    <bpmn:sequenceFlow id="fb" sourceRef="Fork" targetRef="Join" />
+    <bpmn:exclusiveGateway id="Split" default="toB" />
+    <bpmn:sequenceFlow id="toA" sourceRef="Split" targetRef="A"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">\${manual}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="toB" sourceRef="Split" targetRef="B" />
+    <bpmn:userTask id="A" camunda:assignee="demo" />
+    <bpmn:task id="B" />
+    <bpmn:sequenceFlow id="fA" sourceRef="A" targetRef="Merge" />
+    <bpmn:sequenceFlow id="fB" sourceRef="B" targetRef="Merge" />
+    <bpmn:exclusiveGateway id="Merge" />
+    <bpmn:sequenceFlow id="fm" sourceRef="Merge" targetRef="Join" />
+    <bpmn:parallelGateway id="Join" />
+    <bpmn:sequenceFlow id="fj" sourceRef="Join" targetRef="End" />
+    <bpmn:endEvent id="End" />`,
+);
+
 const ended = async (agent: Agent, id: string): Promise<string[]> => {
   const view = (await agent.get(`/api/instances/${id}`).expect(200)).body as { elements: { id: string; type: string; status: string }[] };
   return view.elements.filter((e) => e.type === 'bpmn:EndEvent' && e.status === 'completed').map((e) => e.id);
@@ -207,6 +229,33 @@ Feature('BPMN semantics as the specification says', () => {
       const view = (await t.as(DEMO).get(`/api/instances/${waiting.id}`).expect(200)).body;
       assert.equal(view.status, 'completed');
       assert.deepEqual(await ended(t.as(DEMO), waiting.id), ['Went']);
+    });
+  });
+
+  Scenario('a parallel join waits for a branch with an exclusive split and merge inside', () => {
+    let id: string;
+    Given('the branch goes through a user task while the other branch is done at once', async () => {
+      assert.deepEqual(await deployReasons(t.as(DEMO), SPLIT_IN_BRANCH, 'splitInBranch'), []);
+      id = (await start(t.as(DEMO), 'splitInBranch', { manual: true })).id;
+    });
+    Then('the join has not fired: the instance waits at the task, the end not reached', async () => {
+      const view = (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body;
+      assert.equal(view.status, 'running');
+      assert.deepEqual(await ended(t.as(DEMO), id), []);
+    });
+    When('the task is completed', async () => {
+      const task = (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items[0];
+      await t.as(DEMO).post(`/api/tasks/${task.id}/complete`).send({ variables: {} }).expect(204);
+    });
+    Then('the join fires once and the instance completes', async () => {
+      const view = (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body;
+      assert.equal(view.status, 'completed');
+      assert.deepEqual(await ended(t.as(DEMO), id), ['End']);
+    });
+    And('without the task the join fires at once', async () => {
+      const instance = await start(t.as(DEMO), 'splitInBranch', { manual: false });
+      assert.equal(instance.status, 'completed');
+      assert.deepEqual(await ended(t.as(DEMO), instance.id), ['End']);
     });
   });
 
