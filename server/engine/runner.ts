@@ -208,7 +208,6 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
   const listener = {
     emit(name: string, api: Api | undefined): boolean {
       if (!api) return false;
-      if (globalThis.process.env.BATON_DEBUG_EVENTS) console.log('EV', name, api.id, api.type, JSON.stringify(api.content).slice(0, 400));
       const isElement = model.elements.has(api.id) && !api.type.endsWith('EventDefinition');
       if (replaying && api.executionId) seen.add(api.executionId);
       switch (name) {
