@@ -4,7 +4,9 @@ import type { CompiledProcess } from './definitions.ts';
 import { evaluate } from './expressions.ts';
 import { evaluateParameters } from './extensions.ts';
 import { findErrorCatcher } from './model.ts';
-import { NO_SCRIPTS, ScriptBpmnError, type ScriptLanguages, type ScriptOutcome } from './scripts.ts';
+import { createScriptRunner } from './script-runner.ts';
+import { createScopeTracker, type ScopeApi } from './scopes.ts';
+import { NO_SCRIPTS, type ScriptLanguages } from './scripts.ts';
 import { createDurableTimers } from './timers.ts';
 
 /** What happens to an instance in one run: the event that loads it. */
@@ -81,53 +83,6 @@ interface Api {
   discard(): void;
 }
 
-interface ActivityDefinition {
-  id: string;
-  type: string;
-  parent?: { id?: string };
-  behaviour?: { triggeredByEvent?: boolean; isInterrupting?: boolean; eventDefinitions?: unknown[] };
-}
-
-interface EventSubProcess {
-  id: string;
-  /** the process or sub-process it watches */
-  scopeId: string;
-  interrupting: boolean;
-  /** its start event waits for a timer or a condition: it is armed when its scope starts */
-  armed: boolean;
-  startEventIds: string[];
-}
-
-/** The event sub-processes of a process, by id. */
-function eventSubProcesses(compiled: CompiledProcess): Map<string, EventSubProcess> {
-  const context = compiled.sourceContext as unknown as { getActivities(scopeId?: string): ActivityDefinition[] };
-  const result = new Map<string, EventSubProcess>();
-  for (const activity of context.getActivities()) {
-    if (activity.type !== 'bpmn:SubProcess' || !activity.behaviour?.triggeredByEvent) continue;
-    const starts = context.getActivities(activity.id).filter((child) => child.type === 'bpmn:StartEvent');
-    const kinds = starts.flatMap((start) => (start.behaviour?.eventDefinitions ?? []) as { type?: string }[]).map((definition) => definition.type);
-    result.set(activity.id, {
-      id: activity.id,
-      scopeId: activity.parent?.id ?? '',
-      interrupting: starts.some((start) => start.behaviour?.isInterrupting !== false),
-      armed: kinds.some((kind) => kind === 'bpmn:TimerEventDefinition' || kind === 'bpmn:ConditionalEventDefinition'),
-      startEventIds: starts.map((start) => start.id),
-    });
-  }
-  return result;
-}
-
-/** Interrupting boundary events (cancelActivity defaults to true) → the activity they sit on. */
-function boundariesThatInterrupt(compiled: CompiledProcess): Map<string, string> {
-  const context = compiled.sourceContext as unknown as { getActivities(): (ActivityDefinition & { behaviour?: { attachedTo?: { id?: string }; cancelActivity?: boolean } })[] };
-  const result = new Map<string, string>();
-  for (const activity of context.getActivities()) {
-    const attachedTo = activity.behaviour?.attachedTo?.id;
-    if (activity.type === 'bpmn:BoundaryEvent' && attachedTo && activity.behaviour?.cancelActivity !== false) result.set(activity.id, attachedTo);
-  }
-  return result;
-}
-
 interface Postponed {
   executionId: string;
   getPostponed?: () => Postponed[];
@@ -185,7 +140,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
   const runningScripts = new Map<string, Promise<void>>();
 
   const forget = (executionId: string): void => {
-    active.delete(executionId);
+    scopes.forget(executionId);
     runningScripts.delete(executionId);
     services.delete(executionId);
     waiting.delete(executionId);
@@ -212,11 +167,10 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
       if (replaying && api.executionId) seen.add(api.executionId);
       switch (name) {
         case 'activity.enter':
-          if (isElement) alive.set(api.executionId, api);
+          if (isElement) scopes.entered(api);
           break;
         case 'activity.start':
-          if (isElement) active.set(api.executionId, api);
-          if (!replaying && isElement) armScope(api);
+          if (isElement) scopes.started(api, !replaying);
           if (!replaying && ++steps > MAX_STEPS_PER_RUN && !outcome) {
             outcome = { status: 'failed', error: `more than ${MAX_STEPS_PER_RUN} steps without waiting: a loop that never ends? (at <${api.id}>)` };
             void engine.stop();
@@ -238,8 +192,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
         case 'activity.catch': {
           // an interrupting boundary event stops what runs inside its activity at once, before the
           // thrower inside goes on (bpmn-elements discards the activity only after the catch)
-          const attachedTo = interruptingBoundaries.get(api.id);
-          if (!replaying && attachedTo) interruptScope({ ...api, id: `${api.id}#boundary`, content: { parent: { id: attachedTo } } } as Api);
+          if (!replaying) scopes.caught(api);
           break;
         }
         case 'activity.throw': {
@@ -263,7 +216,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
           record('timer.fired', api);
           break;
         case 'activity.end':
-          if (!replaying) triggered(api);
+          if (!replaying) scopes.ended(api);
           forget(api.executionId);
           if (isElement) record('element.completed', api);
           break;
@@ -278,8 +231,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
           break;
         case 'activity.leave':
           forget(api.executionId);
-          alive.delete(api.executionId);
-          if (!replaying && isElement) disarmIfDone(api);
+          if (isElement) scopes.left(api, !replaying);
           break;
         case 'flow.take':
           record('flow.taken', api);
@@ -289,66 +241,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     },
   };
 
-  /**
-   * An interrupting event sub-process cancels its scope (BPMN 2.0, 10.3.5): every other running
-   * element of the process or sub-process it sits in is discarded.
-   */
-  const eventSubs = eventSubProcesses(process);
-  const interruptingBoundaries = boundariesThatInterrupt(process);
-  const active = new Map<string, Api>();
-  /** elements entered and not yet left, by execution id */
-  const alive = new Map<string, Api>();
-  /** armed event sub-processes not yet triggered: execution id → scope id */
-  const armedSubs = new Map<string, string>();
-  const parentOf = (api: Api): { id?: string; executionId?: string } => (api.content as { parent?: { id?: string; executionId?: string } }).parent ?? {};
-
-  /**
-   * Event sub-processes started by a timer or a condition wait from the moment their scope starts
-   * (BPMN 2.0, 10.3.5); bpmn-elements starts event sub-processes only for thrown events. Baton
-   * runs them when the scope's start event starts, and discards them when the rest of the scope is done.
-   */
-  const armScope = (api: Api): void => {
-    const scope = parentOf(api);
-    if (!scope.id || eventSubs.has(scope.id) || model.elements.get(api.id)?.type !== 'bpmn:StartEvent') return;
-    for (const sub of eventSubs.values()) {
-      if (sub.scopeId !== scope.id || !sub.armed) continue;
-      const owner = (api as unknown as { owner?: { getActivityById?(id: string): { run(): void; executionId?: string } | undefined } }).owner;
-      const activity = owner?.getActivityById?.(sub.id);
-      if (!activity) continue;
-      activity.run();
-      for (const [executionId, child] of active) if (child.id === sub.id) armedSubs.set(executionId, scope.id);
-    }
-  };
-
-  /** an event sub-process's start event completed: it runs now, and an interrupting one cancels its scope */
-  const triggered = (api: Api): void => {
-    const scope = parentOf(api);
-    const sub = scope.id ? eventSubs.get(scope.id) : undefined;
-    if (!sub || !sub.startEventIds.includes(api.id) || !scope.executionId) return;
-    armedSubs.delete(scope.executionId);
-    if (sub.interrupting) interruptScope({ id: sub.id, content: { parent: { id: sub.scopeId } } } as unknown as Api);
-  };
-
-  /** when nothing but armed event sub-processes is left in a scope, they are discarded and the scope completes */
-  const disarmIfDone = (api: Api): void => {
-    const scopeId = parentOf(api).id;
-    const armedHere = [...armedSubs].filter(([, id]) => id === scopeId).map(([executionId]) => executionId);
-    if (!armedHere.length) return;
-    const busy = [...alive].some(([executionId, child]) => parentOf(child).id === scopeId && !armedHere.includes(executionId));
-    if (busy) return;
-    for (const executionId of armedHere) {
-      armedSubs.delete(executionId);
-      (alive.get(executionId) ?? active.get(executionId))?.discard();
-    }
-  };
-  const interruptScope = (api: Api): void => {
-    const scopeId = (api.content as { parent?: { id?: string } }).parent?.id;
-    for (const [executionId, child] of active) {
-      if (child.id === api.id || (child.content as { parent?: { id?: string } }).parent?.id !== scopeId) continue;
-      active.delete(executionId);
-      child.discard();
-    }
-  };
+  const scopes = createScopeTracker(process, (id) => model.elements.get(id)?.type);
 
   /** remembers what was running when the instance was loaded, in sub-processes too */
   const remember = (postponed: Postponed[]): void => {
@@ -356,20 +249,6 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
       if (seen.has(api.executionId)) continue;
       seen.add(api.executionId);
       if (api.getPostponed) remember(api.getPostponed());
-    }
-  };
-
-  /** after recovery: what runs, in sub-processes too, and which event sub-processes are still armed */
-  const track = (postponed: Api[]): void => {
-    for (const api of postponed) {
-      if (!model.elements.has(api.id) || active.has(api.executionId)) continue;
-      active.set(api.executionId, api);
-      alive.set(api.executionId, api);
-      // a sub-process lists its children; any other activity lists itself
-      const children = ((api as unknown as Postponed).getPostponed?.() as unknown as Api[] | undefined)?.filter((child) => child.executionId !== api.executionId);
-      const sub = eventSubs.get(api.id);
-      if (sub?.armed && children?.every((child) => sub.startEventIds.includes(child.id))) armedSubs.set(api.executionId, sub.scopeId);
-      if (children) track(children);
     }
   };
 
@@ -425,7 +304,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     await engine.resume({ listener } as unknown as Parameters<typeof engine.resume>[0]);
     await timers.settle();
     remember(engine.execution.getPostponed() as unknown as Postponed[]);
-    track(engine.execution.getPostponed() as unknown as Api[]);
+    scopes.recovered(engine.execution.getPostponed() as unknown as ScopeApi[]);
     replaying = false;
     apply();
   }
@@ -510,62 +389,5 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
       : [],
     events,
     thrown,
-  };
-}
-
-interface ScriptActivity {
-  id: string;
-  behaviour: { script?: string; resultVariable?: string };
-}
-
-/**
- * bpmn-elements' `scripts` option: script tasks run in the enabled languages only. A script's
- * variables join the instance's; a {@link ScriptBpmnError} becomes a BPMN error at the task.
- */
-function createScriptRunner(deps: { languages: ScriptLanguages; instanceId: string; variables: Variables; running: Map<string, Promise<void>> }) {
-  const { languages, instanceId, variables, running } = deps;
-  return {
-    register(): void {},
-    getScript(format: string | undefined, activity: ScriptActivity) {
-      const language = languages.get(format);
-      if (!language) return undefined;
-      const script = activity.behaviour.script ?? '';
-      return {
-        execute(scope: { content: { executionId: string } }, callback: Callback): void {
-          const { executionId } = scope.content;
-          const done = (outcome: ScriptOutcome | undefined): void => {
-            if (outcome?.variables) Object.assign(variables, outcome.variables);
-            callback(null, outcome?.variables);
-          };
-          const failed = (err: unknown): void => {
-            const error = err instanceof Error ? err : new Error(String(err));
-            callback(err instanceof ScriptBpmnError ? Object.assign(error, { code: err.code }) : error);
-          };
-          let result: ScriptOutcome | Promise<ScriptOutcome>;
-          try {
-            const { resultVariable } = activity.behaviour;
-            const context = { instanceId, elementId: activity.id, variables: structuredClone(variables), ...(resultVariable ? { resultVariable } : {}) };
-            result = language.run(script, context);
-          } catch (err) {
-            return failed(err);
-          }
-          if (!(result instanceof Promise)) return done(result);
-          const pending = result.then(
-            (outcome) => {
-              // a task interrupted meanwhile (boundary event, terminate) no longer takes its result
-              if (running.get(executionId) !== pending) return;
-              running.delete(executionId);
-              done(outcome);
-            },
-            (err: unknown) => {
-              if (running.get(executionId) !== pending) return;
-              running.delete(executionId);
-              failed(err);
-            },
-          );
-          running.set(executionId, pending);
-        },
-      };
-    },
   };
 }
