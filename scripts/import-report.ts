@@ -1,14 +1,19 @@
 /**
  * `npm run import-report -- DIR [--json FILE]`: reads every .bpmn file under DIR as a deployment
  * would and prints, per file, its processes, what Baton executes and what not and why, and
- * whether the file is refused; then totals. Exits non-zero only when reading a file crashed.
+ * whether the file is refused; a refused file is read again as a view-only deployment reads it,
+ * to tell whether it can be deployed for viewing. Then totals. Exits non-zero only when reading a
+ * file crashed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseBpmn } from '../server/engine/definitions.ts';
-import { fileReport, reasonOf, type FileReport } from '../server/engine/import/report.ts';
+import { fileReport, reasonOf, type FileReport, type ProcessReport } from '../server/engine/import/report.ts';
+import { readForDeployment } from '../server/engine/import/view-only.ts';
+import { NO_SCRIPTS } from '../server/engine/scripts.ts';
 
-type Entry = FileReport | { file: string; crashed: string };
+/** a file's report as is; `viewable` when it deploys as is or with view-only, and then how */
+type Viewable = FileReport & { viewable: boolean; forViewing?: ProcessReport[] };
+type Entry = Viewable | { file: string; crashed: string };
 
 function bpmnFiles(dir: string): string[] {
   return fs
@@ -28,10 +33,16 @@ const count = (map: Record<string, number>, key: string): void => {
 function print(entry: Entry, index: number, total: number): void {
   const head = `[${index}/${total}] ${entry.file}`;
   if ('crashed' in entry) return console.log(`${head}\n  CRASHED: ${entry.crashed}`);
-  const state = !entry.deployable ? 'REFUSED' : entry.executable ? 'deployable, executable' : 'deployable for viewing';
+  const state = entry.deployable
+    ? entry.executable
+      ? 'deployable, executable'
+      : 'deployable for viewing'
+    : entry.viewable
+      ? 'REFUSED as is, deployable with view-only'
+      : 'REFUSED, even with view-only';
   console.log(`${head}: ${state}`);
   for (const problem of entry.problems) console.log(`  refused: ${problem.path ? `<${problem.path}> ` : ''}${problem.message}`);
-  for (const process of entry.processes) {
+  for (const process of entry.forViewing ?? entry.processes) {
     console.log(`  process <${process.key}>${process.name !== process.key ? ` "${process.name}"` : ''}: ${process.runs ? 'executes' : 'viewing only'}`);
     for (const reason of process.notExecuted) console.log(`    not executed: ${reason}`);
   }
@@ -56,8 +67,11 @@ async function main(): Promise<void> {
     const name = path.relative(dir, file);
     let entry: Entry;
     try {
-      const parsed = await parseBpmn(fs.readFileSync(file, 'utf8'));
-      entry = fileReport(name, parsed);
+      const xml = fs.readFileSync(file, 'utf8');
+      const parsed = await readForDeployment(xml, NO_SCRIPTS, false);
+      const report = fileReport(name, parsed);
+      const viewing = report.deployable ? null : fileReport(name, await readForDeployment(xml, NO_SCRIPTS, true));
+      entry = { ...report, viewable: report.deployable || !!viewing?.deployable, ...(viewing?.deployable ? { forViewing: viewing.processes } : {}) };
       // a refused file also lists what would keep its processes from running; count what refused it
       const notRun = new Set(parsed.processes.flatMap((process) => process.notExecuted.map((reason) => reason.message)));
       const refusing = entry.problems.filter((problem) => !notRun.has(problem.message));
@@ -69,22 +83,25 @@ async function main(): Promise<void> {
     entries.push(entry);
     print(entry, index + 1, files.length);
   }
-  const reports = entries.filter((entry): entry is FileReport => !('crashed' in entry));
+  const reports = entries.filter((entry): entry is Viewable => !('crashed' in entry));
   const totals = {
     files: entries.length,
     crashed: entries.length - reports.length,
     deployable: reports.filter((entry) => entry.deployable).length,
     executable: reports.filter((entry) => entry.executable).length,
-    refused: reports.filter((entry) => !entry.deployable).length,
+    refused: reports.filter((entry) => !entry.viewable).length,
+    viewable: reports.filter((entry) => entry.viewable).length,
     processes: reports.reduce((sum, entry) => sum + entry.processes.length, 0),
     processesExecuted: reports.reduce((sum, entry) => sum + entry.processes.filter((p) => p.runs).length, 0),
     refusedByReason: refused,
     notExecutedByReason: notExecuted,
   };
   const sorted = (map: Record<string, number>): [string, number][] => Object.entries(map).sort((a, b) => b[1] - a[1]);
-  console.log(`\n${totals.files} files: ${totals.crashed} crashed, ${totals.deployable} deployable, ${totals.executable} with a process Baton executes, ${totals.refused} refused`);
+  console.log(
+    `\n${totals.files} files: ${totals.crashed} crashed, ${totals.deployable} deployable, ${totals.viewable} viewable (as is or with view-only), ${totals.executable} with a process Baton executes, ${totals.refused} refused`,
+  );
   console.log(`${totals.processes} processes, ${totals.processesExecuted} executed by Baton`);
-  if (totals.refused) console.log('files refused, by reason:');
+  if (Object.keys(refused).length) console.log('files refused as is, by reason:');
   for (const [reason, n] of sorted(refused)) console.log(`  ${String(n).padStart(5)}  ${reason}`);
   if (Object.keys(notExecuted).length) console.log('processes deployed for viewing only, by reason:');
   for (const [reason, n] of sorted(notExecuted)) console.log(`  ${String(n).padStart(5)}  ${reason}`);

@@ -8,8 +8,8 @@ import type { BpmnFile, DeploymentService } from './service.ts';
 
 const MAX_FILES = 20;
 
-/** Reads a multipart upload as modelers send it: the .bpmn files and a deployment name. */
-function readMultipart(ctx: Context, limit: number): Promise<{ files: BpmnFile[]; name?: string }> {
+/** Reads a multipart upload as modelers send it: the .bpmn files, a deployment name, view-only. */
+function readMultipart(ctx: Context, limit: number): Promise<{ files: BpmnFile[]; name?: string; viewOnly?: string }> {
   return new Promise((resolve, reject) => {
     const files: BpmnFile[] = [];
     const fields: Record<string, string> = {};
@@ -43,7 +43,7 @@ function readMultipart(ctx: Context, limit: number): Promise<{ files: BpmnFile[]
     parser.on('field', (name, value) => (fields[name] = value));
     parser.on('filesLimit', () => fail(new ValidationError(`at most ${MAX_FILES} files per deployment`)));
     parser.on('error', (err: Error) => fail(new ValidationError(`malformed multipart body: ${err.message}`)));
-    parser.on('close', () => failed || resolve({ files, name: fields['deployment-name'] ?? fields.name }));
+    parser.on('close', () => failed || resolve({ files, name: fields['deployment-name'] ?? fields.name, viewOnly: fields['view-only'] }));
     ctx.req.on('aborted', () => fail(new ValidationError('the upload was aborted')));
     ctx.req.pipe(parser);
   });
@@ -58,14 +58,22 @@ export function deploymentRoutes(service: DeploymentService, bodyLimit: number):
     requireRole(user, 'admin');
     let files: BpmnFile[];
     let name: string | undefined;
-    if (ctx.is('multipart/form-data')) ({ files, name } = await readMultipart(ctx, bodyLimit));
+    let viewOnly = ctx.query.viewOnly;
+    if (ctx.is('multipart/form-data')) {
+      const upload = await readMultipart(ctx, bodyLimit);
+      ({ files, name } = upload);
+      viewOnly = upload.viewOnly ?? viewOnly;
+    }
     else if (ctx.is('xml', 'application/xml', 'text/xml', 'application/bpmn+xml')) {
       const xml = (ctx.request as unknown as { body?: unknown }).body;
       files = typeof xml === 'string' && xml.trim() ? [{ name: String(ctx.query.name ?? 'process.bpmn'), xml }] : [];
       name = typeof ctx.query.name === 'string' ? ctx.query.name : undefined;
     } else throw new UnsupportedMediaTypeError('send multipart/form-data with .bpmn files, or the BPMN XML as application/xml');
+    if (viewOnly !== undefined && viewOnly !== 'true' && viewOnly !== 'false') {
+      throw new ValidationError('view-only must be true or false', [{ path: 'viewOnly', message: 'must be true or false' }]);
+    }
     checkXmlShape(files);
-    const result = await service.deploy(files, name ?? files.map((file) => file.name).join(', '), user.name);
+    const result = await service.deploy(files, name ?? files.map((file) => file.name).join(', '), user.name, { viewOnly: viewOnly === 'true' });
     ctx.status = 201;
     ctx.body = result;
   });

@@ -33,6 +33,8 @@ export interface ProcessVersion {
   deploymentId: string;
   deployedAt: string;
   xml: string;
+  /** deployed with view-only: stored for viewing, never started (absent when false) */
+  viewOnly?: boolean;
 }
 
 /** A deployment: one upload of one or more BPMN files. */

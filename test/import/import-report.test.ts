@@ -11,7 +11,7 @@ const run = promisify(execFile);
 Feature('npm run import-report reads any folder of BPMN files', () => {
   Scenario('the MIWG files of the test corpus', () => {
     let out: string;
-    let report: { totals: Record<string, unknown>; files: { file: string; deployable?: boolean; crashed?: string }[] };
+    let report: { totals: Record<string, unknown>; files: { file: string; deployable?: boolean; viewable?: boolean; crashed?: string }[] };
     const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'baton-import-')), 'report.json');
     after(() => fs.rmSync(path.dirname(json), { recursive: true, force: true }));
 
@@ -24,12 +24,19 @@ Feature('npm run import-report reads any folder of BPMN files', () => {
       const files = report.files.length;
       assert.ok(files >= 20);
       assert.match(out, new RegExp(`^\\[1/${files}\\] `, 'm'));
-      assert.match(out, new RegExp(`^${files} files: 0 crashed, ${report.totals.deployable} deployable, ${report.totals.executable} with a process Baton executes, ${report.totals.refused} refused$`, 'm'));
-      assert.deepEqual(Object.keys(report.totals).slice(0, 5), ['files', 'crashed', 'deployable', 'executable', 'refused']);
+      const { deployable, viewable, executable, refused } = report.totals;
+      assert.match(out, new RegExp(`^${files} files: 0 crashed, ${deployable} deployable, ${viewable} viewable \\(as is or with view-only\\), ${executable} with a process Baton executes, ${refused} refused$`, 'm'));
+      assert.deepEqual(Object.keys(report.totals).slice(0, 6), ['files', 'crashed', 'deployable', 'executable', 'refused', 'viewable']);
       assert.equal(report.totals.files, files);
       assert.equal(report.totals.crashed, 0);
-      assert.equal(report.totals.refused, report.files.filter((file) => file.deployable === false).length);
+      assert.equal(report.totals.deployable, report.files.filter((file) => file.deployable === true).length);
+      assert.equal(report.totals.viewable, report.files.filter((file) => file.viewable === true).length);
+      assert.equal(report.totals.refused, report.files.filter((file) => file.viewable === false).length);
+      // the one file refused as is breaks a rule: it is deployed with view-only, so nothing is refused for viewing
       assert.deepEqual(report.totals.refusedByReason, { REF: 1 });
+      assert.equal(report.totals.viewable, files);
+      assert.equal(report.totals.deployable, files - 1);
+      assert.match(out, /^\[\d+\/\d+\] tools\/actiBPM 3\.E-8 A\.3\.0-export\.bpmn: REFUSED as is, deployable with view-only$/m);
       assert.match(out, /^ {2}refused: <_19> REF: sequenceFlow <_19>: the reference <_16> \(bpmn:sourceRef\) names no element of the file$/m);
     });
   });

@@ -235,6 +235,14 @@ export function storeConformance(name: string, factory: StoreFactory, options: S
         assert.deepEqual(await store.listVersions('unknown'), []);
       });
 
+      it('keeps whether a version was deployed for viewing only', async () => {
+        const viewed = processVersion('invoice', 1, { deploymentId: 'd-3', viewOnly: true });
+        await store.saveDeployment(deployment('d-3', [viewed]), [viewed]);
+        assert.deepEqual(await store.getVersion('invoice', 1), viewed);
+        assert.deepEqual(await store.latestVersion('invoice'), viewed);
+        assert.equal((await store.getVersion('order', 2))?.viewOnly, undefined);
+      });
+
       it('saves a deployment without new versions (an identical upload)', async () => {
         await store.saveDeployment(deployment('d-3', []), []);
         assert.deepEqual(await store.listVersions(), [approval1, order2, order1]);

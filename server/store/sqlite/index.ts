@@ -24,6 +24,7 @@ interface VersionRow {
   deployment_id: string;
   deployed_at: string;
   xml: string;
+  view_only: number;
 }
 
 const toVersion = (row: VersionRow): ProcessVersion => ({
@@ -34,6 +35,7 @@ const toVersion = (row: VersionRow): ProcessVersion => ({
   deploymentId: row.deployment_id,
   deployedAt: row.deployed_at,
   xml: row.xml,
+  ...(row.view_only ? { viewOnly: true } : {}),
 });
 
 /**
@@ -47,12 +49,15 @@ export function createSqliteStore(dataDir: string): Store {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  // databases made before view-only deployments lack the column
+  const versionColumns = db.prepare('PRAGMA table_info(process_versions)').all() as { name: string }[];
+  if (!versionColumns.some((column) => column.name === 'view_only')) db.exec('ALTER TABLE process_versions ADD COLUMN view_only INTEGER NOT NULL DEFAULT 0');
 
   const q = {
     insertDeployment: db.prepare('INSERT INTO deployments (id, deployed_at, doc) VALUES (?, ?, ?)'),
     insertVersion: db.prepare(
-      `INSERT INTO process_versions (key, version, name, hash, deployment_id, deployed_at, xml)
-       VALUES (@key, @version, @name, @hash, @deploymentId, @deployedAt, @xml)`,
+      `INSERT INTO process_versions (key, version, name, hash, deployment_id, deployed_at, xml, view_only)
+       VALUES (@key, @version, @name, @hash, @deploymentId, @deployedAt, @xml, @viewOnly)`,
     ),
     latestVersion: db.prepare('SELECT * FROM process_versions WHERE key = ? ORDER BY version DESC LIMIT 1'),
     getVersion: db.prepare('SELECT * FROM process_versions WHERE key = ? AND version = ?'),
@@ -228,7 +233,7 @@ export function createSqliteStore(dataDir: string): Store {
 
   const deployTx = db.transaction((deployment: Deployment, versions: ProcessVersion[]) => {
     q.insertDeployment.run(deployment.id, deployment.deployedAt, JSON.stringify(deployment));
-    for (const version of versions) q.insertVersion.run(version);
+    for (const version of versions) q.insertVersion.run({ ...version, viewOnly: version.viewOnly ? 1 : 0 });
   });
 
   return {

@@ -13,6 +13,7 @@ CREATE TABLE IF NOT EXISTS process_versions (
   deployment_id TEXT NOT NULL,
   deployed_at TEXT NOT NULL,
   xml TEXT NOT NULL,
+  view_only INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (key, version)
 );
 CREATE TABLE IF NOT EXISTS instances (
