@@ -99,6 +99,23 @@ Feature('Deploying a file for viewing only', () => {
     });
   });
 
+  Scenario('a process configured wrongly: a script task in a format that is not enabled', () => {
+    const xml = bpmn(
+      'scripted',
+      `<bpmn:startEvent id="Start" /><bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Calc" />
+      <bpmn:scriptTask id="Calc" scriptFormat="javascript"><bpmn:script>process.exit(1)</bpmn:script></bpmn:scriptTask>`,
+    );
+
+    Then('it is refused as is and stored for viewing with view-only, the script task among the reasons', async () => {
+      const refused = await upload(xml, 'scripted.bpmn').expect(400);
+      assert.match(messages(refused.body.problems).join('\n'), /^scripted\.bpmn: ScriptTask <Calc>: /m);
+      const [report] = (await upload(xml, 'scripted.bpmn', 'true').expect(201)).body.files;
+      assert.match(report.processes[0].notExecuted.join('\n'), /^ScriptTask <Calc>: /m);
+      const start = await t.as(DEMO).post('/api/processes/scripted/instances').send({}).expect(400);
+      assert.match(start.body.detail, /^process <scripted> version 1 is deployed for viewing only: ScriptTask <Calc>: /);
+    });
+  });
+
   Scenario('what view-only does not let through', () => {
     Then('a file with a DOCTYPE is refused, with view-only too', async () => {
       const xml = bpmn('doctype', '<bpmn:startEvent id="Start" />').replace('<bpmn:definitions', '<!DOCTYPE x [<!ENTITY e "e">]>\n<bpmn:definitions');
