@@ -8,16 +8,19 @@ import { createConnectors } from './connectors/index.ts';
 import { createConnectorWorkers, type ConnectorWorkers } from './connectors/workers.ts';
 import { deploymentRoutes } from './deployments/routes.ts';
 import { createDeploymentService, type DeploymentService } from './deployments/service.ts';
+import { BUILT_IN_SCRIPT_LANGUAGES } from './engine/script-languages.ts';
+import { createScriptLanguages, type ScriptLanguage } from './engine/scripts.ts';
 import { createDefinitionCache } from './instances/definitions.ts';
 import { incidentRoutes } from './incidents/routes.ts';
 import { createIncidentService } from './incidents/service.ts';
 import { createExecutor } from './instances/executor.ts';
 import { instanceRoutes } from './instances/routes.ts';
-import { createInstanceService } from './instances/service.ts';
+import { createInstanceService, type InstanceService } from './instances/service.ts';
+import { createThrownEventDelivery, type ThrownEventDelivery } from './instances/thrown-events.ts';
 import { jobRoutes } from './jobs/routes.ts';
 import { createJobService } from './jobs/service.ts';
 import { messageRoutes } from './messages/routes.ts';
-import { createMessageService } from './messages/service.ts';
+import { createMessageService, type MessageService } from './messages/service.ts';
 import { createDirectory } from './notifications/directory.ts';
 import { createNotifier } from './notifications/notifier.ts';
 import { createTimerScheduler, type TimerScheduler } from './scheduler/timers.ts';
@@ -28,11 +31,18 @@ import { createInstanceChanges } from './web/changes.ts';
 import { createWeb } from './web/index.ts';
 import { createTaskService } from './tasks/service.ts';
 
+/** How long requests under way may take to finish when Baton stops. */
+const CLOSE_GRACE_MS = 10_000;
+
 /** A wired Baton server: its Koa app, services and background loops. */
 export interface Baton {
   app: ReturnType<typeof createApp>;
   store: Store;
   deployments: DeploymentService;
+  instances: InstanceService;
+  messages: MessageService;
+  /** messages and signals thrown by instances, on their way to others */
+  thrownEvents: ThrownEventDelivery;
   scheduler: TimerScheduler;
   /** the built-in connectors (SMS, e-mail, HTTP) working their jobs */
   connectors: ConnectorWorkers;
@@ -51,14 +61,19 @@ async function openStore(config: Config): Promise<Store> {
 }
 
 /** Wires Baton by hand (no container): store → definitions → executor → services → routes. */
-export async function createBaton(config: Config, deps: { log: Logger; users: StoredUser[]; clock?: () => Date }): Promise<Baton> {
+export async function createBaton(
+  config: Config,
+  deps: { log: Logger; users: StoredUser[]; clock?: () => Date; scriptLanguages?: ScriptLanguage[] },
+): Promise<Baton> {
   const { log, users } = deps;
+  const scripts = createScriptLanguages([...BUILT_IN_SCRIPT_LANGUAGES, ...(deps.scriptLanguages ?? [])], config.scriptFormats);
   const clock = deps.clock ?? (() => new Date());
   const store = await openStore(config);
-  const definitions = createDefinitionCache(store);
+  const definitions = createDefinitionCache(store, scripts);
   const directory = createDirectory(users);
   const notifier = createNotifier({ directory, enabled: config.connectors.enabled, publicUrl: config.publicUrl });
   let jobs: ReturnType<typeof createJobService> | null = null;
+  let thrownEvents: ThrownEventDelivery | null = null;
   const changes = createInstanceChanges();
   const executor = createExecutor({
     store,
@@ -66,12 +81,15 @@ export async function createBaton(config: Config, deps: { log: Logger; users: St
     clock,
     log,
     notifier,
+    scripts,
+    onThrown: (record, thrown) => thrownEvents?.deliver(record, thrown),
     onJobs: (topics) => jobs?.notify(topics),
     onCommit: (id, revision) => changes.committed(id, revision),
   });
+  thrownEvents = createThrownEventDelivery({ store, definitions, executor, log });
   jobs = createJobService({ store, executor, definitions, clock, retryPolicy: config.retryPolicy, notifier });
   const incidents = createIncidentService({ store, executor, definitions, retryPolicy: config.retryPolicy });
-  const deployments = createDeploymentService(store, clock);
+  const deployments = createDeploymentService(store, clock, scripts);
   const instances = createInstanceService(store, definitions, executor);
   const tasks = createTaskService(store, executor);
   const messages = createMessageService(store, definitions, executor);
@@ -82,6 +100,7 @@ export async function createBaton(config: Config, deps: { log: Logger; users: St
     log,
     intervalMs: config.timerIntervalMs,
     lockMs: Math.max(5 * 60_000, config.connectors.httpTimeoutMs + 60_000),
+    slowMs: Math.min(10_000, config.connectors.httpTimeoutMs / 2),
   });
 
   const authenticator = createAuthenticator(users);
@@ -101,7 +120,11 @@ export async function createBaton(config: Config, deps: { log: Logger; users: St
       camundaRoutes({ deployments, instances, tasks, jobs, messages, store, log, bodyLimitBytes: config.bodyLimitBytes }),
       web.router,
     ],
-    health: async () => ({ status: 'ok', connectors: connectors.health() }),
+    health: async () => {
+      const degraded = connectors.degraded();
+      const ok = !Object.keys(degraded).length;
+      return { status: ok ? 'ok' : 'degraded', connectors: connectors.health(), ...(ok ? {} : { degraded }) };
+    },
   });
 
   let server: Server | null = null;
@@ -109,6 +132,9 @@ export async function createBaton(config: Config, deps: { log: Logger; users: St
     app,
     store,
     deployments,
+    instances,
+    messages,
+    thrownEvents,
     scheduler,
     connectors,
     listen() {
@@ -124,13 +150,22 @@ export async function createBaton(config: Config, deps: { log: Logger; users: St
         server.headersTimeout = 60_000;
       });
     },
+    /**
+     * Stops taking work (no new connections, long polls answer at once, no timer or connector
+     * job is started), lets requests and connector calls in hand finish (connector calls still
+     * running after a few seconds are released: their jobs are unlocked), then closes the store.
+     */
     async close() {
+      const closed = new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+      jobs?.releaseWaiters();
       await scheduler.stop();
       await connectors.stop();
-      jobs?.notify();
-      if (server) {
-        server.closeAllConnections();
-        await new Promise((resolve) => server?.close(resolve));
+      const deadline = Date.now() + CLOSE_GRACE_MS;
+      for (;;) {
+        server?.closeIdleConnections();
+        if (Date.now() > deadline) server?.closeAllConnections();
+        const done = await Promise.race([closed.then(() => true), new Promise((resolve) => setTimeout(resolve, 50, false))]);
+        if (done) break;
       }
       await store.close();
     },

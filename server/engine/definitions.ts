@@ -8,7 +8,8 @@ import { checkConstraints } from './import/constraints.ts';
 import { contained, describeDisplayOnly } from './import/display-only.ts';
 import { pruneForEngine } from './import/prune.ts';
 import { readProcesses, type ProcessModel } from './model.ts';
-import { BEHAVIOURS } from './behaviours.ts';
+import { BEHAVIOURS, prepareForExecution } from './behaviours.ts';
+import { NO_SCRIPTS, type ScriptLanguages } from './scripts.ts';
 
 const require = createRequire(import.meta.url);
 const camunda = require('camunda-bpmn-moddle/resources/camunda.json') as object;
@@ -52,7 +53,7 @@ async function moddleContext(xml: string): Promise<ModdleContext> {
  * unsupported element, a file without a process) is in each process's `notExecuted`: such
  * processes are deployed for viewing and refused when started.
  */
-export async function parseBpmn(xml: string): Promise<ParsedBpmn> {
+export async function parseBpmn(xml: string, scripts: ScriptLanguages = NO_SCRIPTS): Promise<ParsedBpmn> {
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) {
     return { processes: [], problems: [{ message: 'XML with a DOCTYPE or entity declarations is refused' }], warnings: [], displayOnly: [] };
   }
@@ -69,7 +70,7 @@ export async function parseBpmn(xml: string): Promise<ParsedBpmn> {
     ...(warning.element?.id ? { path: warning.element.id } : {}),
     message: warning.message.split('\n')[0] ?? warning.message,
   }));
-  const { processes, problems: found } = readProcesses(context);
+  const { processes, problems: found } = readProcesses(context, scripts);
   // the rules of the specification refuse a file Baton would run; a file only to look at keeps them as warnings
   const violations = checkConstraints(context);
   const runs = processes.some((process) => process.executable);
@@ -93,6 +94,8 @@ export async function parseBpmn(xml: string): Promise<ParsedBpmn> {
   return { processes, problems, warnings, displayOnly: describeDisplayOnly(context) };
 }
 
+/** parsed files kept by content; the oldest beyond this are parsed again when needed (memory stays bounded) */
+const CACHE_SIZE = 100;
 const compiled = new Map<string, Promise<CompiledProcess>>();
 
 /** True when Baton will start the process: it is executable and uses only what Baton executes. */
@@ -111,6 +114,7 @@ export function readModel(xml: string, key: string): Promise<ProcessModel> {
       return model;
     });
     entry.catch(() => models.delete(cacheKey));
+    if (models.size >= CACHE_SIZE) models.delete(models.keys().next().value as string);
     models.set(cacheKey, entry);
   }
   return entry;
@@ -135,6 +139,7 @@ export function compileProcess(xml: string, key: string): Promise<CompiledProces
       }
       pruneForEngine(context, key);
       try {
+        prepareForExecution(context);
         return { model, sourceContext: serializer(context, typeResolver) };
       } catch (err) {
         const reason = { path: key, message: `process <${key}>: bpmn-engine cannot load it: ${(err as Error).message}` };
@@ -142,6 +147,7 @@ export function compileProcess(xml: string, key: string): Promise<CompiledProces
       }
     })();
     entry.catch(() => compiled.delete(cacheKey));
+    if (compiled.size >= CACHE_SIZE) compiled.delete(compiled.keys().next().value as string);
     compiled.set(cacheKey, entry);
   }
   return entry;
