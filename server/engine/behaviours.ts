@@ -98,6 +98,7 @@ function joinActivity(): ActivityConstructor {
   const Base = library.Activity as unknown as new (...args: unknown[]) => { id: string; context: JoinContext; _onJoinInbound(routingKey: string, message: JoinMessage): unknown };
   class Join extends Base {
     private held: JoinMessage[] = [];
+    private readonly waitsForAll = (this as unknown as { type?: string }).type === 'bpmn:ParallelGateway';
 
     override _onJoinInbound(routingKey: string, message: JoinMessage): unknown {
       this.held.push(message);
@@ -109,6 +110,9 @@ function joinActivity(): ActivityConstructor {
       const anyTaken = inbound.some(taken);
       const takenSources = inbound.filter(taken);
       if (anyTaken && inbound.some((source) => !taken(source) && this.stillLive(source, takenSources))) return undefined;
+      // a parallel join waits for a token on every incoming flow (BPMN 2.0, 13.4.2): with some taken
+      // and some dead it never fires — the deadlock the specification describes
+      if (this.waitsForAll && anyTaken && takenSources.length < inbound.length) return undefined;
       // every held message goes to the library in one round (it lets the process forget the flows);
       // a source with a single message comes last, as the one that completes the round
       const order = [...inbound].sort((a, b) => Number((bySource.get(a)?.length ?? 0) === 1) - Number((bySource.get(b)?.length ?? 0) === 1));
