@@ -1,5 +1,6 @@
 import type { ModdleContext, ModdleElement } from 'bpmn-moddle';
 import * as Elements from 'bpmn-elements';
+import * as TaskElements from 'bpmn-elements/tasks';
 
 /**
  * Where bpmn-elements departs from the BPMN 2.0 specification, Baton's own behaviours, handed to
@@ -178,8 +179,106 @@ ParallelGatewayBehaviour.prototype.execute = function execute(this: { broker: Br
   this.broker.publish('execution', 'execute.completed', { ...message.content });
 };
 
+interface QuantityDefinition {
+  behaviour?: { startQuantity?: unknown; completionQuantity?: unknown };
+}
+
+const quantity = (value: unknown): number => (Number.isInteger(Number(value)) && Number(value) > 1 ? Number(value) : 1);
+
+interface InboundMessage {
+  content: object;
+  ack(): void;
+}
+
+/**
+ * Token quantities (BPMN 2.0, 13.3.2): a task with startQuantity n starts once n tokens have
+ * arrived and consumes them; one with completionQuantity n puts n tokens on each outgoing flow it
+ * takes. bpmn-elements ignores both. The tokens counted so far are part of the task's saved state.
+ */
+function quantifiedActivity(): ActivityConstructor {
+  const Base = library.Activity as unknown as new (...args: unknown[]) => {
+    id: string;
+    type: string;
+    behaviour: QuantityDefinition['behaviour'];
+    broker: { cancel(consumerTag: string): void };
+    run(content: object): unknown;
+    _onInbound(routingKey: string, message: InboundMessage): unknown;
+    _publishRunOutbound(flow: { action: string }, content: object, discardSequence: unknown): unknown;
+    getState(): object | undefined;
+    recover(state: unknown): unknown;
+  };
+  class Quantified extends Base {
+    /** the tokens that arrived before enough did, handed to the run that consumes them */
+    private tokens: object[] = [];
+
+    override _onInbound(routingKey: string, message: InboundMessage): unknown {
+      if (routingKey === 'flow.discard' && this.tokens.length) {
+        message.ack();
+        return undefined;
+      }
+      if (routingKey !== 'flow.take') return super._onInbound(routingKey, message);
+      const tokens = [...this.tokens, structuredClone(message.content)];
+      message.ack();
+      if (tokens.length < quantity(this.behaviour?.startQuantity)) {
+        this.tokens = tokens;
+        return undefined;
+      }
+      this.tokens = [];
+      this.broker.cancel('_run-on-inbound');
+      // every consumed token is named as inbound: the process forgets each flow it came by
+      return this.run({ message: (message.content as { message?: unknown }).message, inbound: tokens });
+    }
+
+    override _publishRunOutbound(flow: { action: string }, content: object, discardSequence: unknown): unknown {
+      const times = flow.action === 'take' ? quantity(this.behaviour?.completionQuantity) : 1;
+      let result: unknown;
+      for (let i = 0; i < times; i++) result = super._publishRunOutbound(flow, content, discardSequence);
+      return result;
+    }
+
+    override getState(): object | undefined {
+      const state = super.getState();
+      if (!this.tokens.length) return state;
+      return { ...(state ?? { id: this.id, type: this.type }), startTokens: this.tokens };
+    }
+
+    override recover(state: unknown): unknown {
+      const tokens = (state as { startTokens?: unknown } | undefined)?.startTokens;
+      if (Array.isArray(tokens)) this.tokens = structuredClone(tokens) as object[];
+      return super.recover(state);
+    }
+  }
+  return Quantified as unknown as ActivityConstructor;
+}
+
+const Quantified = quantifiedActivity();
+const tasks = TaskElements as unknown as Record<string, unknown>;
+
+/** A task type that runs as bpmn-elements' own unless its definition sets a token quantity. */
+function withQuantities(name: string, behaviourName: string) {
+  const Original = tasks[name] as (definition: object, context: unknown) => object;
+  const Behaviour = tasks[behaviourName];
+  return function QuantifiedTask(activityDef: QuantityDefinition, context: unknown) {
+    const { startQuantity, completionQuantity } = activityDef.behaviour ?? {};
+    if (quantity(startQuantity) === 1 && quantity(completionQuantity) === 1) return Original(activityDef, context);
+    return new Quantified(Behaviour, activityDef, context);
+  };
+}
+
+const QUANTIFIED_TASKS: Record<string, unknown> = {
+  Task: withQuantities('Task', 'TaskBehaviour'),
+  ScriptTask: withQuantities('ScriptTask', 'ScriptTaskBehaviour'),
+  ServiceTask: withQuantities('ServiceTask', 'ServiceTaskBehaviour'),
+  SendTask: withQuantities('ServiceTask', 'ServiceTaskBehaviour'),
+  BusinessRuleTask: withQuantities('ServiceTask', 'ServiceTaskBehaviour'),
+  ReceiveTask: withQuantities('ReceiveTask', 'ReceiveTaskBehaviour'),
+  SignalTask: withQuantities('SignalTask', 'SignalTaskBehaviour'),
+  ManualTask: withQuantities('SignalTask', 'SignalTaskBehaviour'),
+  UserTask: withQuantities('SignalTask', 'SignalTaskBehaviour'),
+};
+
 /** The behaviours Baton replaces, by bpmn-elements type name. */
-export const BEHAVIOURS: Record<string, unknown> = { StandardLoopCharacteristics, InclusiveGateway, ParallelGateway };
+export const BEHAVIOURS: Record<string, unknown> = { StandardLoopCharacteristics, InclusiveGateway, ParallelGateway, ...QUANTIFIED_TASKS };
 
 /**
  * Adjusts a parsed definition where the specification says what bpmn-elements does not: events

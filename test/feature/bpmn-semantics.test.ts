@@ -138,6 +138,19 @@ const SPLIT_IN_BRANCH = bpmn(
     <bpmn:endEvent id="End" />`,
 );
 
+const QUANTITIES = bpmn(
+  'quantities',
+  `<bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Send" />
+    <bpmn:task id="Send" completionQuantity="2" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Send" targetRef="Check" />
+    <bpmn:userTask id="Check" camunda:assignee="demo" />
+    <bpmn:sequenceFlow id="f3" sourceRef="Check" targetRef="Receive" />
+    <bpmn:task id="Receive" startQuantity="2" />
+    <bpmn:sequenceFlow id="f4" sourceRef="Receive" targetRef="End" />
+    <bpmn:endEvent id="End" />`,
+);
+
 const ended = async (agent: Agent, id: string): Promise<string[]> => {
   const view = (await agent.get(`/api/instances/${id}`).expect(200)).body as { elements: { id: string; type: string; status: string }[] };
   return view.elements.filter((e) => e.type === 'bpmn:EndEvent' && e.status === 'completed').map((e) => e.id);
@@ -256,6 +269,31 @@ Feature('BPMN semantics as the specification says', () => {
       const instance = await start(t.as(DEMO), 'splitInBranch', { manual: false });
       assert.equal(instance.status, 'completed');
       assert.deepEqual(await ended(t.as(DEMO), instance.id), ['End']);
+    });
+  });
+
+  Scenario('token quantities: two tokens out of a task, two needed to start the next', () => {
+    let id: string;
+    const completeCheck = async () => {
+      const tasks = (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as { id: string }[];
+      assert.equal(tasks.length, 1);
+      await t.as(DEMO).post(`/api/tasks/${tasks[0]?.id}/complete`).send({ variables: {} }).expect(204);
+    };
+    Given('a task with completionQuantity 2 before a user task, then one with startQuantity 2', async () => {
+      assert.deepEqual(await deployReasons(t.as(DEMO), QUANTITIES, 'quantities'), []);
+      id = (await start(t.as(DEMO), 'quantities')).id;
+    });
+    When('the first user task is completed', completeCheck);
+    Then('the instance waits for the second token: a second user task, the end not reached', async () => {
+      const view = (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body;
+      assert.equal(view.status, 'running');
+      assert.deepEqual(await ended(t.as(DEMO), id), []);
+    });
+    When('the second user task is completed', completeCheck);
+    Then('the task needing two tokens ran once and the instance completed', async () => {
+      const view = (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body;
+      assert.equal(view.status, 'completed');
+      assert.deepEqual(await ended(t.as(DEMO), id), ['End']);
     });
   });
 
