@@ -6,7 +6,7 @@ const fenced = (names, folder) => ({
   message: `import this only from ${folder}`,
 });
 
-const engineFence = fenced(['bpmn-engine', 'bpmn-elements', 'bpmn-moddle', 'moddle-context-serializer', 'jexl', '@0dep/piso'], 'server/engine/');
+const engineFence = fenced(['bpmn-engine', 'bpmn-elements', 'bpmn-moddle', 'moddle-context-serializer', 'feelin', '@0dep/piso'], 'server/engine/');
 const sqliteFence = fenced(['better-sqlite3'], 'server/store/sqlite/');
 
 export default tseslint.config(

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { deadline } from '../deadline.ts';
 import { CONNECTOR_TOPICS } from '../engine/extensions.ts';
 import type { Json, Variables } from '../store/types.ts';
 import { ConnectorError, reason, text, type Connector, type ConnectorOutcome } from './types.ts';
@@ -121,24 +122,17 @@ export function createHttpConnector(deps: { timeoutMs: number; log: Logger }): C
       const host = url.host;
       if ((waiting.get(host) ?? 0) >= PER_HOST) throw new ConnectorError(`${target} not sent: ${PER_HOST} calls to ${host} are already waiting for an answer`, true);
       waiting.set(host, (waiting.get(host) ?? 0) + 1);
-      // an own timer, not AbortSignal.any([signal, AbortSignal.timeout()]): on Node 20 the garbage
-      // collector may take such a composite signal's timeout, and the call then waits for ever
-      const abort = new AbortController();
-      let timedOut = false;
-      const timer = setTimeout(() => ((timedOut = true), abort.abort()), limit);
-      const stop = (): void => abort.abort();
-      signal.addEventListener('abort', stop, { once: true });
+      const call = deadline(limit, signal);
       let response: Response;
       let answer: Json;
       try {
-        response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'follow', signal: abort.signal });
+        response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'follow', signal: call.signal });
         answer = await readBody(response);
       } catch (error) {
         if (error instanceof ConnectorError) throw error;
-        throw new ConnectorError(`${target} ${timedOut ? `did not answer within ${limit} ms` : `failed: ${reason(error)}`}`, true);
+        throw new ConnectorError(`${target} ${call.expired ? `did not answer within ${limit} ms` : `failed: ${reason(error)}`}`, true);
       } finally {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', stop);
+        call.clear();
         const left = (waiting.get(host) ?? 1) - 1;
         if (left) waiting.set(host, left);
         else waiting.delete(host);

@@ -6,6 +6,8 @@
  * e-mail (notify.*) are Baton's built-in connectors, not these workers.
  */
 
+import { deadline } from '../deadline.ts';
+
 /** The logging the workers need; a pino logger fits. */
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -74,12 +76,17 @@ export function startDemoWorkers(opts: DemoWorkersOptions): DemoWorkers {
   const batonBase = opts.batonUrl.replace(/\/+$/, '');
 
   async function callBaton(path: string, body: object, timeoutMs: number): Promise<Response> {
-    return fetch(`${batonBase}/api/external-tasks${path}`, {
-      method: 'POST',
-      headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)]),
-    });
+    const call = deadline(timeoutMs, controller.signal);
+    try {
+      return await fetch(`${batonBase}/api/external-tasks${path}`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+        signal: call.signal,
+      });
+    } finally {
+      call.clear();
+    }
   }
 
   async function fetchAndLock(workerId: string, topics: readonly string[]): Promise<ExternalTask[]> {
@@ -199,10 +206,13 @@ function createHandlers(opts: DemoWorkersOptions): Readonly<Record<string, Topic
 /** Calls a demo system; resolves with its JSON body, or undefined when it answered 404. */
 async function callSystem(system: string, url: string, init: RequestInit, signal: AbortSignal): Promise<object | undefined> {
   let res: Response;
+  const call = deadline(requestTimeout, signal);
   try {
-    res = await fetch(url, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeout)]) });
+    res = await fetch(url, { ...init, signal: call.signal });
   } catch (error) {
     throw new TechnicalError(`The ${system} system is unreachable: ${messageOf(error)}`);
+  } finally {
+    call.clear();
   }
   if (res.status === 404) return undefined;
   // 5xx may pass; any other refusal means the request itself is wrong and needs a human.

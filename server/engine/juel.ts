@@ -133,7 +133,9 @@ export function parseJuel(source: string): Node {
       } else if (token.type === 'op' && token.value === '[') {
         next();
         const key = next();
-        if (key.type !== 'string' && key.type !== 'number') throw new JuelError('computed property names are not allowed; write a.b or a["b"]');
+        const computed = 'computed property names are not allowed; write a.b or a["b"]';
+        if (key.type !== 'string' && key.type !== 'number') throw new JuelError(computed);
+        if (!(peek().type === 'op' && peek().value === ']')) throw new JuelError(computed);
         expect(']');
         node = { kind: 'member', object: node, property: checkName(key.value) };
       } else if (token.type === 'op' && token.value === '(') {

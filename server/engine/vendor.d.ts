@@ -32,5 +32,4 @@ declare module 'moddle-context-serializer' {
   export function TypeResolver(types: Record<string, unknown>, extender?: (types: Record<string, unknown>) => void): unknown;
   export default function serializer(context: unknown, typeResolver: unknown): SerializedContext;
 }
-declare module 'jexl';
 declare module 'bpmn-elements';

@@ -40,7 +40,7 @@ export function capabilities(user: User) {
   const operates = hasRole(user, 'admin', 'operator');
   return {
     deploy: hasRole(user, 'admin'),
-    start: hasRole(user, 'admin', 'operator', 'user'),
+    start: hasRole(user, 'admin', 'user'),
     cancel: operates,
     retry: operates,
     seeAllInstances: operates,

@@ -33,6 +33,7 @@ Feature('Baton reads its configuration from the environment', () => {
         bodyLimitBytes: 5 * 1024 * 1024,
         publicUrl: 'http://localhost:3000',
         retryPolicy: { retries: 3, intervalsMs: [10_000] },
+        scriptFormats: [],
         connectors: {
           enabled: ['sms', 'email', 'http'],
           twilio: null,
@@ -63,6 +64,7 @@ Feature('Baton reads its configuration from the environment', () => {
         BATON_RETRY_CYCLE: 'PT5S,PT1M,PT10M',
         BATON_CONNECTORS: 'email, http',
         BATON_HTTP_TIMEOUT_MS: '5000',
+        BATON_SCRIPT_FORMATS: 'feel, JUEL',
         SMTP_URL: 'smtps://baton:s3cret@mail.example.com',
         MAIL_FROM: 'Payroll <payroll@example.com>',
         ADMIN_EMAIL: 'ops@example.com',
@@ -83,6 +85,7 @@ Feature('Baton reads its configuration from the environment', () => {
         bodyLimitBytes: 2048,
         publicUrl: 'https://baton.example.com',
         retryPolicy: { retries: 4, intervalsMs: [5000, 60_000, 600_000] },
+        scriptFormats: ['feel', 'juel'],
         connectors: {
           enabled: ['email', 'http'],
           twilio: { accountSid: `AC${'a1'.repeat(16)}`, authToken: 'token', from: '+15005550006', apiUrl: 'http://127.0.0.1:9999' },

@@ -241,7 +241,7 @@ Feature('Refused deployments name every problem and store nothing', () => {
       const body = problem(res, 400, 'Invalid request');
       assert.equal(body.detail, 'the deployment has 3 problem(s); nothing was deployed');
       assert.deepEqual(body.problems?.map((p) => p.path), ['Calculate', 'Charge', 'Refund']);
-      assert.match(body.problems?.[0]?.message ?? '', /^risky\.bpmn: ScriptTask <Calculate>: script tasks are refused/);
+      assert.match(body.problems?.[0]?.message ?? '', /^risky\.bpmn: ScriptTask <Calculate>: has scriptFormat "javascript", which is not enabled; script tasks run only in formats an operator enables/);
       assert.match(body.problems?.[1]?.message ?? '', /^risky\.bpmn: <Charge>: a ServiceTask needs camunda:type="external" and a camunda:topic$/);
       assert.match(body.problems?.[2]?.message ?? '', /^risky\.bpmn: <Refund>: Java delegates and expressions cannot run in Baton/);
       problem(await t.as(DEMO).get('/api/processes/risky'), 404, 'Not found');
@@ -364,7 +364,7 @@ ${plain('laughs').replace(/^<\?xml[^>]*>/, '').replace('<bpmn:process id="laughs
       assert.equal(body.problems?.[0]?.message, 'sneaky.bpmn: <viaScript>: script conditions (javascript) are refused; use ${...}');
       assert.match(body.problems?.[1]?.message ?? '', /^sneaky\.bpmn: <viaConstructor>: invalid expression \$\{amount\.constructor\}: /);
       assert.match(body.problems?.[2]?.message ?? '', /"__proto__" is not allowed$/);
-      assert.match(body.problems?.[3]?.message ?? '', /function calls are not allowed$/);
+      assert.match(body.problems?.[3]?.message ?? '', /invalid expression \$\{exit\(\)\}: only the methods of strings, lists and maps may be called$/);
       problem(await t.as(DEMO).get('/api/processes/sneaky'), 404, 'Not found');
       await nothingStored();
     });

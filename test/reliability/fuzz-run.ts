@@ -37,7 +37,7 @@ const ROOT = path.join(import.meta.dirname, '../..');
 const REQUEST_TIMEOUT_MS = 15_000;
 /** the server's heap limit while fuzzed */
 export const HEAP_MB = 768;
-const LONG_POLL = /fetch-and-lock|fetchAndLock|\/events$/;
+const LONG_POLL = /fetch-and-lock|fetchAndLock|\/events(\?|$)/;
 
 /** The BPMN files to mutate. */
 export function corpus(): { name: string; xml: string }[] {
