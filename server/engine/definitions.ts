@@ -137,7 +137,7 @@ export function compileProcess(xml: string, key: string): Promise<CompiledProces
       if (!isRunnable(model)) {
         throw new ValidationError(`process <${key}> is deployed for viewing only: Baton does not execute it`, model.notExecuted);
       }
-      pruneForEngine(context, key);
+      pruneForEngine(context, key, model.calledProcesses);
       try {
         prepareForExecution(context);
         return { model, sourceContext: serializer(context, typeResolver) };

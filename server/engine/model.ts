@@ -54,6 +54,8 @@ export interface ProcessModel {
   errorStarts: Map<string, ErrorCatcher[]>;
   /** `baton.incident.sms` / `baton.incident.email` properties by element id or process key */
   incidentNotices: Map<string, IncidentNotice>;
+  /** the processes of the same file its call activities run, directly or through one another */
+  calledProcesses: string[];
 }
 
 const list = (value: unknown): string[] =>
@@ -117,10 +119,40 @@ function checkTimer(element: ModdleElement, definition: ModdleElement, problems:
 
 const EXTERNAL_TYPES = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
 /** Elements Baton does not execute: a process holding one is deployed for viewing, never started. */
-const NOT_EXECUTED = new Map([
-  ['bpmn:ComplexGateway', 'not supported'],
-  ['bpmn:CallActivity', 'not supported yet'],
-]);
+const NOT_EXECUTED = new Map([['bpmn:ComplexGateway', 'not supported']]);
+
+/** The definitions element a flow element belongs to. */
+function definitionsOf(element: ModdleElement): ModdleElement | undefined {
+  let at: ModdleElement | undefined = element;
+  while (at && at.$type !== 'bpmn:Definitions') at = at.$parent as ModdleElement | undefined;
+  return at;
+}
+
+/**
+ * A call activity runs a process of the same file (BPMN 2.0, 10.3.6): its elements become part of
+ * the caller's model, under the call activity, so that their tasks, jobs and messages are the
+ * caller instance's and an error they throw reaches the call activity's boundary events. A call
+ * of anything else (a global task, a process of another file, an expression) is not executed.
+ */
+function readCallActivity(element: ModdleElement, model: ProcessModel, problems: Problem[], scripts: ScriptLanguages): void {
+  const id = String(element.id);
+  const calledId = typeof element.calledElement === 'string' ? element.calledElement.trim() : '';
+  const called = children(definitionsOf(element), 'rootElements').find((root) => root.id === calledId);
+  if (called?.$type !== 'bpmn:Process') {
+    const what = called ? `the ${called.$type.slice(5)} <${calledId}>` : `<${calledId}>, which is not a process of this file`;
+    model.notExecuted.push({ path: id, message: `callActivity <${id}>: calls ${what}; Baton runs call activities of processes in the same file` });
+    return;
+  }
+  for (let scope: string | undefined = id; scope; scope = model.parents.get(scope)) {
+    if (scope !== calledId && calledId !== model.key) continue;
+    model.notExecuted.push({ path: id, message: `callActivity <${id}>: calls <${calledId}>, which it is part of: a call that never ends` });
+    return;
+  }
+  if (model.calledProcesses.includes(calledId)) return;
+  model.calledProcesses.push(calledId);
+  model.parents.set(calledId, id);
+  visitFlowElements(called, model, problems, scripts);
+}
 
 /**
  * The topic of a service, send or business-rule task: camunda:type="external" with a topic,
@@ -238,6 +270,7 @@ function visitFlowElements(container: ModdleElement, model: ProcessModel, proble
       if (message?.id) model.messages.set(message.id, String(message.name ?? message.id));
     }
     if (type === 'bpmn:ScriptTask') problems.push(...checkScriptTask(element, scripts));
+    if (type === 'bpmn:CallActivity') readCallActivity(element, model, problems, scripts);
     if (children(element, 'flowElements').length) visitFlowElements(element, model, problems, scripts);
   }
 }
@@ -294,6 +327,7 @@ function emptyModel(key: string, name: string, executable: boolean): ProcessMode
     errorBoundaries: new Map(),
     errorStarts: new Map(),
     incidentNotices: new Map(),
+    calledProcesses: [],
   };
 }
 
@@ -309,4 +343,21 @@ export function findErrorCatcher(model: ProcessModel, elementId: string, code: s
     found = model.errorStarts.get(scope)?.find(matches) ?? model.errorBoundaries.get(scope)?.find(matches);
   }
   return found ?? null;
+}
+
+/**
+ * The call activity an error thrown at `elementId` leaves through to reach `catcherId`: the one
+ * that called the process the thrower runs in, when the catcher is outside that process. Null
+ * when the catcher is in the thrower's own process (bpmn-elements delivers it there).
+ */
+export function callActivityBetween(model: ProcessModel, elementId: string, catcherId: string): string | null {
+  const within = (id: string, scope: string): boolean => {
+    for (let at: string | undefined = id; at; at = model.parents.get(at)) if (at === scope) return true;
+    return false;
+  };
+  for (let at = model.parents.get(elementId); at; at = model.parents.get(at)) {
+    if (!model.calledProcesses.includes(at)) continue;
+    return within(catcherId, at) ? null : (model.parents.get(at) ?? null);
+  }
+  return null;
 }

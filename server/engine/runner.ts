@@ -3,7 +3,7 @@ import type { Json, MessageSubscription, Timer, Variables } from '../store/types
 import type { CompiledProcess } from './definitions.ts';
 import { evaluate } from './expressions.ts';
 import { evaluateParameters } from './extensions.ts';
-import { findErrorCatcher } from './model.ts';
+import { callActivityBetween, findErrorCatcher } from './model.ts';
 import { createScriptRunner } from './script-runner.ts';
 import { createScopeTracker, type ScopeApi } from './scopes.ts';
 import { NO_SCRIPTS, type ScriptLanguages } from './scripts.ts';
@@ -84,8 +84,20 @@ interface Api {
 }
 
 interface Postponed {
+  id: string;
   executionId: string;
   getPostponed?: () => Postponed[];
+  sendApiMessage?: (action: string, content: object, options: object) => void;
+}
+
+/** The running element `id`, searched through running sub-processes. */
+function findPostponed(postponed: Postponed[], id: string, depth = 0): Postponed | undefined {
+  for (const element of postponed) {
+    if (element.id === id) return element;
+    const found = depth < 32 ? findPostponed(element.getPostponed?.() ?? [], id, depth + 1) : undefined;
+    if (found) return found;
+  }
+  return undefined;
 }
 
 const USER_TASK_TYPES = new Set(['bpmn:UserTask', 'bpmn:ManualTask']);
@@ -198,10 +210,17 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
         case 'activity.throw': {
           // an error no boundary event or event sub-process catches ends the instance with it
           const thrown = api.content.message as { type?: string; code?: string; name?: string } | undefined;
-          if (!replaying && thrown?.type === 'bpmn:Error' && !outcome && !findErrorCatcher(model, api.id, String(thrown.code ?? ''))) {
+          if (replaying || thrown?.type !== 'bpmn:Error' || outcome) break;
+          const catcher = findErrorCatcher(model, api.id, String(thrown.code ?? ''));
+          if (!catcher) {
             outcome = { status: 'failed', error: `BpmnError ${thrown.code ?? thrown.name ?? ''} thrown by <${api.id}> was not caught`.replace('  ', ' ') };
             void engine.stop();
+            break;
           }
+          // an error thrown in a called process ends its call activity with the error (BPMN 2.0, 10.3.6)
+          const call = callActivityBetween(model, api.id, catcher.id);
+          const caller = call ? findPostponed(engine.execution.getPostponed() as unknown as Postponed[], call) : undefined;
+          caller?.sendApiMessage?.('error', { message: thrown.name ?? thrown.code, code: thrown.code }, { type: 'error' });
           break;
         }
         case 'activity.message':

@@ -18,8 +18,8 @@ async function deployReasons(agent: Agent, xml: string, key: string): Promise<st
   const res = await agent.post('/api/deployments').attach('file', Buffer.from(xml), `${key}.bpmn`);
   if (res.status === 400) return (res.body.problems as { message: string }[]).map((p) => p.message);
   assert.equal(res.status, 201, res.text);
-  const versions = (await agent.get(`/api/processes/${key}`).expect(200)).body as { executable?: boolean; notExecuted?: { message: string }[] }[];
-  const newest = versions[0];
+  const { versions } = (await agent.get(`/api/processes/${key}`).expect(200)).body as { versions: { version: number; executable?: boolean; notExecuted?: { message: string }[] }[] };
+  const newest = [...versions].sort((a, b) => b.version - a.version)[0];
   if (newest?.executable === false) return (newest.notExecuted ?? []).map((p) => p.message);
   return [];
 }
@@ -150,6 +150,32 @@ const QUANTITIES = bpmn(
     <bpmn:sequenceFlow id="f4" sourceRef="Receive" targetRef="End" />
     <bpmn:endEvent id="End" />`,
 );
+
+const CALL = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://example.com">
+  <bpmn:error id="Rejected" errorCode="rejected" />
+  <bpmn:process id="caller" isExecutable="true">
+    <bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Call" />
+    <bpmn:callActivity id="Call" calledElement="review" />
+    <bpmn:boundaryEvent id="OnRejected" attachedToRef="Call"><bpmn:errorEventDefinition errorRef="Rejected" /></bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="Call" targetRef="Done" />
+    <bpmn:sequenceFlow id="f3" sourceRef="OnRejected" targetRef="Refused" />
+    <bpmn:endEvent id="Done" />
+    <bpmn:endEvent id="Refused" />
+  </bpmn:process>
+  <bpmn:process id="review" isExecutable="true">
+    <bpmn:startEvent id="ReviewStart" />
+    <bpmn:sequenceFlow id="r1" sourceRef="ReviewStart" targetRef="Review" />
+    <bpmn:userTask id="Review" camunda:assignee="demo" />
+    <bpmn:sequenceFlow id="r2" sourceRef="Review" targetRef="Ok" />
+    <bpmn:exclusiveGateway id="Ok" default="r3" />
+    <bpmn:sequenceFlow id="r3" sourceRef="Ok" targetRef="Reviewed" />
+    <bpmn:sequenceFlow id="r4" sourceRef="Ok" targetRef="Reject"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\${rejected}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:endEvent id="Reviewed" />
+    <bpmn:endEvent id="Reject"><bpmn:errorEventDefinition errorRef="Rejected" /></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>`;
 
 const ended = async (agent: Agent, id: string): Promise<string[]> => {
   const view = (await agent.get(`/api/instances/${id}`).expect(200)).body as { elements: { id: string; type: string; status: string }[] };
@@ -294,6 +320,35 @@ Feature('BPMN semantics as the specification says', () => {
       const view = (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body;
       assert.equal(view.status, 'completed');
       assert.deepEqual(await ended(t.as(DEMO), id), ['End']);
+    });
+  });
+
+  Scenario('a call activity runs a process of the same file, and its error reaches the caller', () => {
+    const review = async (rejected: boolean): Promise<string> => {
+      const id = (await start(t.as(DEMO), 'caller')).id;
+      const tasks = (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as { id: string; elementId?: string }[];
+      assert.equal(tasks.length, 1);
+      await t.as(DEMO).post(`/api/tasks/${tasks[0]?.id}/complete`).send({ variables: { rejected } }).expect(204);
+      return id;
+    };
+    Given('a caller whose call activity runs a review process with a user task', async () => {
+      assert.deepEqual(await deployReasons(t.as(DEMO), CALL, 'caller'), []);
+    });
+    Then('the called process waits at its task within the caller instance, and the caller goes on once it is done', async () => {
+      const id = await review(false);
+      const view = (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body;
+      assert.equal(view.status, 'completed');
+      assert.deepEqual(await ended(t.as(DEMO), id), ['Reviewed', 'Done']);
+    });
+    And('an error end event of the called process is caught by the boundary event of the call activity', async () => {
+      const id = await review(true);
+      const view = (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body;
+      assert.equal(view.status, 'completed');
+      assert.deepEqual(await ended(t.as(DEMO), id), ['Refused']);
+    });
+    And('a call of a process that is not in the file is deployed for viewing only, naming the call', async () => {
+      const reasons = await deployReasons(t.as(DEMO), CALL.replace('calledElement="review"', 'calledElement="elsewhere"').replace('"caller"', '"callsElsewhere"'), 'callsElsewhere');
+      assert.ok(reasons.some((reason) => reason.includes('<Call>') && reason.includes('elsewhere')), reasons.join('; '));
     });
   });
 

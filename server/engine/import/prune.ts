@@ -32,13 +32,16 @@ function pruneScope(scope: ModdleElement, dropped: Set<ModdleElement>): void {
 }
 
 /**
- * Cuts a freshly parsed context down to the process `key` and the roots its events use, in place.
- * The context must not be used for anything else afterwards.
+ * Cuts a freshly parsed context down to the process `key`, the processes its call activities run
+ * (`called`) and the roots their events use, in place. A called process runs only when called: the
+ * engine does not start it as well. The context must not be used for anything else afterwards.
  */
-export function pruneForEngine(context: ModdleContext, key: string): void {
+export function pruneForEngine(context: ModdleContext, key: string, called: string[] = []): void {
   const definitions = context.rootElement;
   const dropped = new Set<ModdleElement>();
-  const keep = (root: ModdleElement): boolean => (root.$type === 'bpmn:Process' && root.id === key) || ENGINE_ROOTS.has(root.$type);
+  const keep = (root: ModdleElement): boolean =>
+    (root.$type === 'bpmn:Process' && (root.id === key || called.includes(String(root.id)))) || ENGINE_ROOTS.has(root.$type);
+  for (const root of children(definitions, 'rootElements')) if (root.$type === 'bpmn:Process' && root.id !== key && keep(root)) root.isExecutable = false;
   for (const root of children(definitions, 'rootElements')) if (!keep(root)) dropped.add(root);
   definitions.rootElements = children(definitions, 'rootElements').filter(keep);
   for (const root of children(definitions, 'rootElements')) pruneScope(root, dropped);
