@@ -142,7 +142,11 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
   const thrown: ThrownEvent[] = [];
   const seen = new Set<string>();
   const services = new Map<string, { elementId: string; name: string; topic: string; callback: Callback }>();
-  const waiting = new Map<string, { elementId: string; name: string; type: string; messageId?: string }>();
+  /** what waits, by execution id; a catch event with several event definitions waits for each */
+  const waiting = new Map<string, { elementId: string; name: string; type: string; messageIds?: string[]; since?: number }>();
+  /** signals thrown in this run, with the step they were thrown at */
+  const ownSignals: { id: string; elementId: string; at: number; again?: boolean }[] = [];
+  let step = 0;
   let replaying = input.state !== null;
   let outcome: { status: 'completed' | 'failed'; error: string | null } | null = null;
   let steps = 0;
@@ -177,6 +181,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
       if (!api) return false;
       const isElement = model.elements.has(api.id) && !api.type.endsWith('EventDefinition');
       if (replaying && api.executionId) seen.add(api.executionId);
+      step++;
       switch (name) {
         case 'activity.enter':
           if (isElement) scopes.entered(api);
@@ -198,7 +203,8 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
             record('element.waiting', api);
           } else if (api.content.message?.id ?? api.content.signal?.id) {
             const messageId = (api.content.message?.id ?? api.content.signal?.id) as string;
-            waiting.set(api.executionId, { elementId: api.id, name: api.name ?? api.id, type: api.type, messageId });
+            const messageIds = [...(waiting.get(api.executionId)?.messageIds ?? []).filter((id) => id !== messageId), messageId];
+            waiting.set(api.executionId, { elementId: api.id, name: api.name ?? api.id, type: api.type, messageIds, since: step });
           }
           break;
         case 'activity.catch': {
@@ -228,6 +234,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
           const message = api.content.message;
           if (!replaying && message?.id) {
             thrown.push({ kind: name === 'activity.message' ? 'message' : 'signal', id: message.id, name: message.name ?? message.id, elementId: api.id });
+            if (name === 'activity.signal') ownSignals.push({ id: message.id, elementId: api.id, at: step });
           }
           break;
         }
@@ -328,6 +335,49 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     apply();
   }
   await settle();
+  await signalParallelBranches();
+
+  /**
+   * A signal reaches every catch event waiting for it (BPMN 2.0, 10.5.1), also on the parallel
+   * branches of its own instance. bpmn-elements runs the branches one after the other, so a branch
+   * that reaches its catch event after another branch threw missed the signal: once every token
+   * waits, such catch events get it — only when none of the catch events that began waiting later
+   * lies after the thrower, which would come after the throw in any order.
+   */
+  async function signalParallelBranches(): Promise<void> {
+    for (let round = 0; round < 10 && !outcome; round++) {
+      const late = ownSignals.filter((signal) => {
+        if (signal.again) return false;
+        const catchers = [...waiting.values()].filter((w) => w.messageIds?.includes(signal.id) && (w.since ?? 0) > signal.at);
+        return catchers.length > 0 && !catchers.some((catcher) => leadsTo(signal.elementId, catcher.elementId));
+      });
+      if (!late.length) return;
+      for (const signal of late) {
+        signal.again = true;
+        engine.execution.signal({ id: signal.id });
+      }
+      await settle();
+    }
+  }
+
+  /** whether a token leaving `from` can reach `to`: through sequence flows and the scopes around it */
+  function leadsTo(from: string, to: string): boolean {
+    const context = process.sourceContext as unknown as { getOutboundSequenceFlows(id: string): { targetId: string }[] };
+    const seenIds = new Set<string>();
+    const queue = [from];
+    while (queue.length) {
+      const id = queue.shift() as string;
+      if (seenIds.has(id)) continue;
+      seenIds.add(id);
+      for (const flow of context.getOutboundSequenceFlows(id)) {
+        for (let at: string | undefined = to; at; at = model.parents.get(at)) if (at === flow.targetId) return true;
+        queue.push(flow.targetId);
+      }
+      const scope = model.parents.get(id);
+      if (scope) queue.push(scope);
+    }
+    return false;
+  }
 
   /** waits until every token waits: timer callbacks done, running scripts finished */
   async function settle(): Promise<void> {
@@ -398,13 +448,9 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     jobs: running ? [...services].map(([executionId, s]) => ({ executionId, elementId: s.elementId, name: s.name, topic: s.topic })) : [],
     timers: running ? timers.pending() : [],
     messages: running
-      ? [...waiting]
-          .filter(([, w]) => w.messageId)
-          .map(([executionId, w]) => ({
-            name: model.messages.get(w.messageId as string) ?? (w.messageId as string),
-            elementId: w.elementId,
-            executionId,
-          }))
+      ? [...waiting].flatMap(([executionId, w]) =>
+          (w.messageIds ?? []).map((messageId) => ({ name: model.messages.get(messageId) ?? messageId, elementId: w.elementId, executionId })),
+        )
       : [],
     events,
     thrown,

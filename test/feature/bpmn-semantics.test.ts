@@ -116,6 +116,24 @@ const SIGNALS = [
   ),
 ];
 
+/** one branch throws a signal before the other, listed after it, waits for it */
+const SIGNAL_BRANCHES = (key: string, after: string) =>
+  bpmn(
+    key,
+    `<bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Fork" />
+    <bpmn:parallelGateway id="Fork" />
+    <bpmn:sequenceFlow id="toThrow" sourceRef="Fork" targetRef="Throw" />
+    <bpmn:sequenceFlow id="toCatch" sourceRef="Fork" targetRef="Catch" />
+    <bpmn:intermediateThrowEvent id="Throw"><bpmn:signalEventDefinition signalRef="Ready" /></bpmn:intermediateThrowEvent>
+    ${after}
+    <bpmn:endEvent id="Thrown" />
+    <bpmn:intermediateCatchEvent id="Catch"><bpmn:signalEventDefinition signalRef="Ready" /><bpmn:signalEventDefinition signalRef="Never" /></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f3" sourceRef="Catch" targetRef="Caught" />
+    <bpmn:endEvent id="Caught" />`,
+    '<bpmn:signal id="Ready" name="ready" /><bpmn:signal id="Never" name="never" />',
+  );
+
 /** an exclusive split and merge in one branch of a parallel split (bpmn-engine issue #200) */
 const SPLIT_IN_BRANCH = bpmn(
   'splitInBranch',
@@ -349,6 +367,25 @@ Feature('BPMN semantics as the specification says', () => {
     And('a call of a process that is not in the file is deployed for viewing only, naming the call', async () => {
       const reasons = await deployReasons(t.as(DEMO), CALL.replace('calledElement="review"', 'calledElement="elsewhere"').replace('"caller"', '"callsElsewhere"'), 'callsElsewhere');
       assert.ok(reasons.some((reason) => reason.includes('<Call>') && reason.includes('elsewhere')), reasons.join('; '));
+    });
+  });
+
+  Scenario('a signal thrown on one parallel branch reaches the catch event another branch gets to later', () => {
+    Then('the catch event with two event definitions catches the signal thrown before it waited', async () => {
+      const xml = SIGNAL_BRANCHES('signalBranches', '<bpmn:sequenceFlow id="f2" sourceRef="Throw" targetRef="Thrown" />');
+      assert.deepEqual(await deployReasons(t.as(DEMO), xml, 'signalBranches'), []);
+      const instance = await start(t.as(DEMO), 'signalBranches');
+      assert.equal(instance.status, 'completed');
+      assert.deepEqual((await ended(t.as(DEMO), instance.id)).sort(), ['Caught', 'Thrown']);
+    });
+    And('a catch event after the thrower on its own path does not catch what was thrown before it', async () => {
+      const after = `<bpmn:sequenceFlow id="f2" sourceRef="Throw" targetRef="Again" />
+    <bpmn:intermediateCatchEvent id="Again"><bpmn:signalEventDefinition signalRef="Ready" /></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f4" sourceRef="Again" targetRef="Thrown" />`;
+      assert.deepEqual(await deployReasons(t.as(DEMO), SIGNAL_BRANCHES('signalBranchesThen', after), 'signalBranchesThen'), []);
+      const instance = await start(t.as(DEMO), 'signalBranchesThen');
+      assert.equal(instance.status, 'running');
+      assert.ok(!(await ended(t.as(DEMO), instance.id)).includes('Thrown'));
     });
   });
 
