@@ -277,8 +277,16 @@ const QUANTIFIED_TASKS: Record<string, unknown> = {
   UserTask: withQuantities('SignalTask', 'SignalTaskBehaviour'),
 };
 
+/**
+ * A complex gateway that splits gives a token to every outgoing flow whose condition holds, the
+ * default flow when none does (BPMN 2.0, 13.4.5): an inclusive split. model.ts refuses one that joins.
+ */
+function ComplexGateway(activityDef: object, context: unknown) {
+  return InclusiveGateway(activityDef, context);
+}
+
 /** The behaviours Baton replaces, by bpmn-elements type name. */
-export const BEHAVIOURS: Record<string, unknown> = { StandardLoopCharacteristics, InclusiveGateway, ParallelGateway, ...QUANTIFIED_TASKS };
+export const BEHAVIOURS: Record<string, unknown> = { StandardLoopCharacteristics, InclusiveGateway, ParallelGateway, ComplexGateway, ...QUANTIFIED_TASKS };
 
 /**
  * Adjusts a parsed definition where the specification says what bpmn-elements does not: events

@@ -119,7 +119,7 @@ function checkTimer(element: ModdleElement, definition: ModdleElement, problems:
 
 const EXTERNAL_TYPES = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
 /** Elements Baton does not execute: a process holding one is deployed for viewing, never started. */
-const NOT_EXECUTED = new Map([['bpmn:ComplexGateway', 'not supported']]);
+const NOT_EXECUTED = new Map<string, string>();
 
 /** The definitions element a flow element belongs to. */
 function definitionsOf(element: ModdleElement): ModdleElement | undefined {
@@ -217,7 +217,9 @@ function visitFlowElements(container: ModdleElement, model: ProcessModel, proble
       model.elements.set(id, { id, name: String(element.name ?? id), type });
       model.parents.set(id, scope);
     }
-    const notExecuted = NOT_EXECUTED.get(type);
+    // a complex gateway that splits runs as an inclusive one (BPMN 2.0, 13.4.5); Baton does not join by activationCondition
+    const joins = type === 'bpmn:ComplexGateway' && children(container, 'flowElements').filter((flow) => flow.$type === 'bpmn:SequenceFlow' && flow.targetRef === element).length > 1;
+    const notExecuted = joins ? 'joining by activationCondition is not supported' : NOT_EXECUTED.get(type);
     if (notExecuted) model.notExecuted.push({ path: id, message: `${type[5]?.toLowerCase()}${type.slice(6)} <${id}>: ${notExecuted}` });
     if (EXTERNAL_TYPES.has(type)) {
       readExternalTask(id, type, element, model, problems);

@@ -7,7 +7,7 @@ import { runSuite, summarize, type TestResult } from '../../server/conformance/s
  * (`npm run conformance`). The counts below are the floor: what Baton passed when they were
  * set. A change that makes Baton pass fewer fails here; one that passes more raises the floor.
  */
-const EXECUTION_FLOOR = 79; // of 89 execution tests
+const EXECUTION_FLOOR = 80; // of 89 execution tests
 const CONSTRAINTS_FLOOR = 159; // of 201 bpmn_constraints files refused at deployment
 
 const DIR = path.join(import.meta.dirname, '../corpora/betsy');

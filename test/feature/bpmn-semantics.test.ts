@@ -134,6 +134,19 @@ const SIGNAL_BRANCHES = (key: string, after: string) =>
     '<bpmn:signal id="Ready" name="ready" /><bpmn:signal id="Never" name="never" />',
   );
 
+const COMPLEX_SPLIT = bpmn(
+  'complexSplit',
+  `<bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Split" />
+    <bpmn:complexGateway id="Split" default="toC" />
+    <bpmn:sequenceFlow id="toA" sourceRef="Split" targetRef="A"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">\${a}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="toB" sourceRef="Split" targetRef="B"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">\${b}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="toC" sourceRef="Split" targetRef="C" />
+    <bpmn:endEvent id="A" />
+    <bpmn:endEvent id="B" />
+    <bpmn:endEvent id="C" />`,
+);
+
 /** an exclusive split and merge in one branch of a parallel split (bpmn-engine issue #200) */
 const SPLIT_IN_BRANCH = bpmn(
   'splitInBranch',
@@ -386,6 +399,21 @@ Feature('BPMN semantics as the specification says', () => {
       const instance = await start(t.as(DEMO), 'signalBranchesThen');
       assert.equal(instance.status, 'running');
       assert.ok(!(await ended(t.as(DEMO), instance.id)).includes('Thrown'));
+    });
+  });
+
+  Scenario('a complex gateway that splits gives a token to each flow whose condition holds, else the default', () => {
+    Then('each choice of conditions reaches the ends it names', async () => {
+      assert.deepEqual(await deployReasons(t.as(DEMO), COMPLEX_SPLIT, 'complexSplit'), []);
+      for (const [variables, ends] of [
+        [{ a: true, b: true }, ['A', 'B']],
+        [{ a: false, b: true }, ['B']],
+        [{ a: false, b: false }, ['C']],
+      ] as const) {
+        const instance = await start(t.as(DEMO), 'complexSplit', variables);
+        assert.equal(instance.status, 'completed');
+        assert.deepEqual((await ended(t.as(DEMO), instance.id)).sort(), ends);
+      }
     });
   });
 
