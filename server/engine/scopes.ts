@@ -17,6 +17,18 @@ export interface EventSubProcess {
   /** its start event waits for a timer or a condition: it is armed when its scope starts */
   armed: boolean;
   startEventIds: string[];
+  /** how often a timer cycle (`R4/PT5S`) starts it: a count, -1 without end, 0 for any other start */
+  cycles: number;
+}
+
+/** The repetitions of a timer cycle written `Rn/...` (-1 for `R/...`), or 0 for anything else. */
+function timerCycles(definitions: { type?: string; behaviour?: { timeCycle?: unknown } }[]): number {
+  for (const definition of definitions) {
+    const cycle = definition.type === 'bpmn:TimerEventDefinition' ? definition.behaviour?.timeCycle : undefined;
+    const match = typeof cycle === 'string' ? /^\s*R(\d*)\//.exec(cycle) : null;
+    if (match) return match[1] ? Number(match[1]) : -1;
+  }
+  return 0;
 }
 
 /** The event sub-processes of a process, by id. */
@@ -26,13 +38,15 @@ export function eventSubProcesses(compiled: CompiledProcess): Map<string, EventS
   for (const activity of context.getActivities()) {
     if (activity.type !== 'bpmn:SubProcess' || !activity.behaviour?.triggeredByEvent) continue;
     const starts = context.getActivities(activity.id).filter((child) => child.type === 'bpmn:StartEvent');
-    const kinds = starts.flatMap((start) => (start.behaviour?.eventDefinitions ?? []) as { type?: string }[]).map((definition) => definition.type);
+    const definitions = starts.flatMap((start) => (start.behaviour?.eventDefinitions ?? []) as { type?: string; behaviour?: { timeCycle?: unknown } }[]);
+    const kinds = definitions.map((definition) => definition.type);
     result.set(activity.id, {
       id: activity.id,
       scopeId: activity.parent?.id ?? '',
       interrupting: starts.some((start) => start.behaviour?.isInterrupting !== false),
       armed: kinds.some((kind) => kind === 'bpmn:TimerEventDefinition' || kind === 'bpmn:ConditionalEventDefinition'),
       startEventIds: starts.map((start) => start.id),
+      cycles: timerCycles(definitions),
     });
   }
   return result;
@@ -73,6 +87,8 @@ export function createScopeTracker(process: CompiledProcess, typeOf: (id: string
   const alive = new Map<string, Api>();
   /** armed event sub-processes not yet triggered: execution id → scope id */
   const armedSubs = new Map<string, string>();
+  /** non-interrupting event sub-processes started by a timer cycle, running now: execution ids */
+  const cycling = new Set<string>();
   const parentOf = (api: Api): { id?: string; executionId?: string } => (api.content as { parent?: { id?: string; executionId?: string } }).parent ?? {};
 
   /**
@@ -83,14 +99,35 @@ export function createScopeTracker(process: CompiledProcess, typeOf: (id: string
   const armScope = (api: Api): void => {
     const scope = parentOf(api);
     if (!scope.id || eventSubs.has(scope.id) || typeOf(api.id) !== 'bpmn:StartEvent') return;
-    for (const sub of eventSubs.values()) {
-      if (sub.scopeId !== scope.id || !sub.armed) continue;
-      const owner = (api as unknown as { owner?: { getActivityById?(id: string): { run(): void; executionId?: string } | undefined } }).owner;
-      const activity = owner?.getActivityById?.(sub.id);
-      if (!activity) continue;
-      activity.run();
-      for (const [executionId, child] of active) if (child.id === sub.id) armedSubs.set(executionId, scope.id);
-    }
+    for (const sub of eventSubs.values()) if (sub.scopeId === scope.id && sub.armed) arm(api, sub);
+  };
+
+  /** runs an event sub-process so that its start event waits, through the scope that `api` runs in */
+  const arm = (api: Api, sub: EventSubProcess): void => {
+    const owner = (api as unknown as { owner?: { getActivityById?(id: string): { run(): void; isRunning?: boolean } | undefined } }).owner;
+    const activity = owner?.getActivityById?.(sub.id);
+    if (!activity || activity.isRunning) return;
+    activity.run();
+    for (const [executionId, child] of active) if (child.id === sub.id) armedSubs.set(executionId, sub.scopeId);
+  };
+
+  /**
+   * A non-interrupting event sub-process started by a timer cycle that completed waits for the
+   * cycle's next time while its scope runs, until the cycle's repetitions (`R4/...`) are used up.
+   * bpmn-elements' start events fire once; the count is the
+   * sub-process's completed runs in this scope, which its saved state keeps.
+   */
+  const rearm = (api: Api): void => {
+    if (!cycling.delete(api.executionId)) return;
+    const sub = eventSubs.get(api.id);
+    if (!sub || sub.interrupting || !sub.cycles) return;
+    const taken = (api as unknown as { owner?: { getActivityById?(id: string): { counters?: { taken?: number } } | undefined } }).owner?.getActivityById?.(sub.id)?.counters?.taken ?? 0;
+    if (sub.cycles > 0 && taken >= sub.cycles) return;
+    const busy = (): boolean => [...alive].some(([executionId, child]) => parentOf(child).id === sub.scopeId && !armedSubs.has(executionId));
+    // bpmn-elements runs an activity again only once it has finished leaving
+    queueMicrotask(() => {
+      if (busy()) arm(api, sub);
+    });
   };
 
   /** an event sub-process's start event completed: it runs now, and an interrupting one cancels its scope */
@@ -99,6 +136,7 @@ export function createScopeTracker(process: CompiledProcess, typeOf: (id: string
     const sub = scope.id ? eventSubs.get(scope.id) : undefined;
     if (!sub || !sub.startEventIds.includes(api.id) || !scope.executionId) return;
     armedSubs.delete(scope.executionId);
+    if (sub.cycles) cycling.add(scope.executionId);
     if (sub.interrupting) interruptScope({ id: sub.id, content: { parent: { id: sub.scopeId } } });
   };
 
@@ -134,6 +172,7 @@ export function createScopeTracker(process: CompiledProcess, typeOf: (id: string
       const children = (api.getPostponed?.())?.filter((child) => child.executionId !== api.executionId);
       const sub = eventSubs.get(api.id);
       if (sub?.armed && children?.every((child) => sub.startEventIds.includes(child.id))) armedSubs.set(api.executionId, sub.scopeId);
+      else if (sub?.cycles) cycling.add(api.executionId);
       if (children) track(children);
     }
   };
@@ -160,6 +199,7 @@ export function createScopeTracker(process: CompiledProcess, typeOf: (id: string
     },
     left(api: Api, live: boolean): void {
       alive.delete(api.executionId);
+      if (live) rearm(api);
       if (live) disarmIfDone(api);
     },
     /** after recovery: what runs, and which event sub-processes are still armed */
