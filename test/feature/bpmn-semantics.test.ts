@@ -3,7 +3,8 @@ import { DEMO, bpmn, startBaton, type Agent, type TestBaton } from '../helpers/b
 
 /**
  * BPMN semantics Baton fixes over bpmn-elements, through the REST API: errors nobody catches end
- * the instance with the error, standard loops repeat while their condition holds, JUEL and FEEL
+ * the instance with the error, standard loops repeat while their condition holds, timer-cycle
+ * event sub-processes run on every cycle, JUEL and FEEL
  * conditions, script tasks only in languages an operator enabled, and expressions that cannot
  * reach the host.
  */
@@ -94,6 +95,23 @@ const DEADLINE = bpmn(
       </bpmn:startEvent>
       <bpmn:sequenceFlow id="d1" sourceRef="HourPassed" targetRef="TooLate" />
       <bpmn:endEvent id="TooLate" />
+    </bpmn:subProcess>`,
+);
+
+/** a user task reminded every hour, without end, by a non-interrupting timer-cycle event sub-process */
+const REMINDERS = bpmn(
+  'hourlyReminder',
+  `<bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Review" />
+    <bpmn:userTask id="Review" camunda:assignee="demo" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Review" targetRef="Reviewed" />
+    <bpmn:endEvent id="Reviewed" />
+    <bpmn:subProcess id="Reminder" triggeredByEvent="true">
+      <bpmn:startEvent id="HourPassed" isInterrupting="false">
+        <bpmn:timerEventDefinition><bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition>
+      </bpmn:startEvent>
+      <bpmn:sequenceFlow id="d1" sourceRef="HourPassed" targetRef="Reminded" />
+      <bpmn:endEvent id="Reminded" />
     </bpmn:subProcess>`,
 );
 
@@ -281,6 +299,38 @@ Feature('BPMN semantics as the specification says', () => {
       assert.equal(view.status, 'completed');
       assert.deepEqual(view.tasks, []);
       assert.deepEqual(await ended(t.as(DEMO), id), ['TooLate']);
+    });
+  });
+
+  Scenario('a non-interrupting timer-cycle event sub-process runs on every cycle until its scope is done', () => {
+    let id: string;
+    const view = async () => (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body;
+    Given('a review waits at a user task with an hourly reminder', async () => {
+      assert.deepEqual(await deployReasons(t.as(DEMO), REMINDERS, 'hourlyReminder'), []);
+      id = (await start(t.as(DEMO), 'hourlyReminder')).id;
+      assert.equal((await view()).timers.length, 1);
+    });
+    When('three hours pass, the scheduler firing each due timer on a fresh engine', async () => {
+      for (let hour = 0; hour < 3; hour++) {
+        t.advance(3_600_000 + 1000);
+        assert.equal(await t.baton.scheduler.tick(), 1);
+      }
+    });
+    Then('the reminder ran three times, the review still waits and the next reminder is set', async () => {
+      const current = await view();
+      assert.equal(current.status, 'running');
+      assert.equal(current.tasks.length, 1);
+      assert.equal(current.timers.length, 1);
+      assert.deepEqual(await ended(t.as(DEMO), id), ['Reminded', 'Reminded', 'Reminded']);
+    });
+    When('the review is done', async () => {
+      const task = (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items[0];
+      await t.as(DEMO).post(`/api/tasks/${task.id}/complete`).send({ variables: {} }).expect(204);
+    });
+    Then('the instance completes and no reminder waits any more', async () => {
+      const current = await view();
+      assert.equal(current.status, 'completed');
+      assert.deepEqual(current.timers, []);
     });
   });
 
