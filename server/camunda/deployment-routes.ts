@@ -11,7 +11,7 @@ import type { ProcessVersion } from '../store/types.ts';
 import { definitionDto, definitionId, deploymentDto } from './definitions.ts';
 import { CamundaError, reworded } from './errors.ts';
 import { param, send, serverUrl, slice, window } from './http.ts';
-import { readDeploymentUpload, type Resource } from './multipart.ts';
+import { readDeploymentUpload, type Resource } from '../http/multipart.ts';
 import type { Wiring } from './routes.ts';
 
 /** The Camunda 7 REST API level Baton answers as, reported by GET /version. */
@@ -76,7 +76,7 @@ export function deploymentEndpoints(router: Router, { deployments, store, bodyLi
       });
     }
     if (!ctx.is('multipart/form-data')) throw new CamundaError(415, 'InvalidRequestException', 'deployment/create takes multipart/form-data');
-    const { fields, resources } = await readDeploymentUpload(ctx, bodyLimitBytes);
+    const { fields, resources } = await readDeploymentUpload(ctx, { bytes: bodyLimitBytes, files: 50, fields: 50, fieldSize: 64 * 1024, filesNoun: 'resources' });
     if (fields['tenant-id']) throw new ValidationError(`Baton has no tenants; deploy without tenant-id (got '${fields['tenant-id']}')`);
     const bpmn = resources.filter((resource) => BPMN_RESOURCE.test(resource.name));
     if (!bpmn.length) throw new ValidationError('No BPMN resource (.bpmn or .bpmn20.xml) in the deployment');

@@ -1,53 +1,12 @@
 import Router from '@koa/router';
-import busboy from 'busboy';
-import type { Context } from 'koa';
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
+import { UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 import { allow, currentUser, requireRole } from '../http/auth.ts';
+import { readDeploymentUpload } from '../http/multipart.ts';
 import { checkXmlShape } from '../http/xml-limits.ts';
 import type { BpmnFile, DeploymentService } from './service.ts';
 
-const MAX_FILES = 20;
-
-/** Reads a multipart upload as modelers send it: the .bpmn files, a deployment name, view-only. */
-function readMultipart(ctx: Context, limit: number): Promise<{ files: BpmnFile[]; name?: string; viewOnly?: string }> {
-  return new Promise((resolve, reject) => {
-    const files: BpmnFile[] = [];
-    const fields: Record<string, string> = {};
-    let total = 0;
-    let failed = false;
-    const fail = (err: Error): void => {
-      if (failed) return;
-      failed = true;
-      ctx.req.unpipe(parser);
-      ctx.req.resume();
-      reject(err);
-    };
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: ctx.req.headers, limits: { fileSize: limit, files: MAX_FILES, fields: 20, fieldSize: 4096 } });
-    } catch (err) {
-      reject(new ValidationError(`malformed multipart request: ${(err as Error).message}`));
-      return;
-    }
-    parser.on('file', (field, stream, info) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => {
-        total += chunk.length;
-        if (total > limit) return fail(new PayloadTooLargeError(limit));
-        chunks.push(chunk);
-      });
-      stream.on('limit', () => fail(new PayloadTooLargeError(limit)));
-      stream.on('error', (err: Error) => fail(new ValidationError(`malformed multipart body: ${err.message}`)));
-      stream.on('end', () => files.push({ name: info.filename || field, xml: Buffer.concat(chunks).toString('utf8') }));
-    });
-    parser.on('field', (name, value) => (fields[name] = value));
-    parser.on('filesLimit', () => fail(new ValidationError(`at most ${MAX_FILES} files per deployment`)));
-    parser.on('error', (err: Error) => fail(new ValidationError(`malformed multipart body: ${err.message}`)));
-    parser.on('close', () => failed || resolve({ files, name: fields['deployment-name'] ?? fields.name, viewOnly: fields['view-only'] }));
-    ctx.req.on('aborted', () => fail(new ValidationError('the upload was aborted')));
-    ctx.req.pipe(parser);
-  });
-}
+/** What one upload to /api/deployments may hold (besides the body limit). */
+const UPLOAD = { files: 20, fields: 20, fieldSize: 4096, filesNoun: 'files' };
 
 /** POST /api/deployments and the process read endpoints. */
 export function deploymentRoutes(service: DeploymentService, bodyLimit: number): Router {
@@ -60,9 +19,10 @@ export function deploymentRoutes(service: DeploymentService, bodyLimit: number):
     let name: string | undefined;
     let viewOnly = ctx.query.viewOnly;
     if (ctx.is('multipart/form-data')) {
-      const upload = await readMultipart(ctx, bodyLimit);
-      ({ files, name } = upload);
-      viewOnly = upload.viewOnly ?? viewOnly;
+      const { fields, resources } = await readDeploymentUpload(ctx, { ...UPLOAD, bytes: bodyLimit });
+      files = resources.map((resource) => ({ name: resource.name, xml: resource.content }));
+      name = fields['deployment-name'] ?? fields.name;
+      viewOnly = fields['view-only'] ?? viewOnly;
     }
     else if (ctx.is('xml', 'application/xml', 'text/xml', 'application/bpmn+xml')) {
       const xml = (ctx.request as unknown as { body?: unknown }).body;

@@ -1,6 +1,6 @@
 /**
- * Reads Camunda's `deployment/create` multipart body: text fields (deployment-name,
- * deployment-source, deploy-changed-only, enable-duplicate-filtering, tenant-id, ...) and every
+ * Reads a multipart deployment upload — `POST /api/deployments` and Camunda's
+ * `deployment/create`: text fields (deployment-name, view-only, deployment-source, ...) and every
  * part with a filename as a resource, whatever its field name (Camunda Modeler names the part
  * after the file).
  */
@@ -14,16 +14,24 @@ export interface Resource {
   content: string;
 }
 
-/** What a deployment/create request carried. */
+/** What an upload carried. */
 export interface DeploymentUpload {
   fields: Record<string, string>;
   resources: Resource[];
 }
 
-const MAX_PARTS = 50;
+/** How much an upload may hold: bytes in all, files, fields, bytes per field; `files` names the files in messages. */
+export interface UploadLimits {
+  bytes: number;
+  files: number;
+  fields: number;
+  fieldSize: number;
+  filesNoun: string;
+}
 
-/** Parses the request body; 400 for a malformed body, 413 beyond `limit` bytes in total. */
-export function readDeploymentUpload(ctx: Context, limit: number): Promise<DeploymentUpload> {
+/** Parses the request body; 400 for a malformed body or too many parts, 413 beyond `limits.bytes` in total. */
+export function readDeploymentUpload(ctx: Context, limits: UploadLimits): Promise<DeploymentUpload> {
+  const limit = limits.bytes;
   return new Promise((resolve, reject) => {
     const fields: Record<string, string> = {};
     const resources: Resource[] = [];
@@ -40,7 +48,7 @@ export function readDeploymentUpload(ctx: Context, limit: number): Promise<Deplo
     };
 
     try {
-      parser = busboy({ headers: ctx.req.headers, limits: { fileSize: limit, files: MAX_PARTS, fields: MAX_PARTS, fieldSize: 64 * 1024 } });
+      parser = busboy({ headers: ctx.req.headers, limits: { fileSize: limit, files: limits.files, fields: limits.fields, fieldSize: limits.fieldSize } });
     } catch (err) {
       reject(new ValidationError(`malformed multipart request: ${(err as Error).message}`));
       return;
@@ -62,8 +70,8 @@ export function readDeploymentUpload(ctx: Context, limit: number): Promise<Deplo
       stream.on('error', (err: Error) => fail(new ValidationError(`malformed multipart body: ${err.message}`)));
       stream.on('end', () => resources.push({ name: info.filename || field, content: Buffer.concat(chunks).toString('utf8') }));
     });
-    parser.on('filesLimit', () => fail(new ValidationError(`at most ${MAX_PARTS} resources per deployment`)));
-    parser.on('fieldsLimit', () => fail(new ValidationError(`at most ${MAX_PARTS} fields per deployment`)));
+    parser.on('filesLimit', () => fail(new ValidationError(`at most ${limits.files} ${limits.filesNoun} per deployment`)));
+    parser.on('fieldsLimit', () => fail(new ValidationError(`at most ${limits.fields} fields per deployment`)));
     parser.on('error', (err: Error) => fail(new ValidationError(`malformed multipart body: ${err.message}`)));
     parser.on('close', () => {
       if (settled) return;
