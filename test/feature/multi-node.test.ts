@@ -22,6 +22,7 @@ import {
   type Reply,
   type ServerProcess,
 } from '../helpers/server-process.ts';
+import type { HistoryEvent, LockedTask } from '../helpers/api-types.ts';
 
 const INSTANCES = Number(process.env.BATON_MULTI_NODE_INSTANCES ?? 300);
 const NODES = 3;
@@ -30,17 +31,6 @@ const LOCK_MS = 20_000;
 const LONG_POLL_MS = 5_000;
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
-interface LockedTask {
-  id: string;
-  topicName: string;
-  variables: Record<string, unknown>;
-}
-interface HistoryEvent {
-  seq: number;
-  type: string;
-  executionId?: string;
-  data?: Record<string, unknown>;
-}
 interface InstanceView {
   status: string;
   elements: { id: string; status: string }[];

@@ -10,25 +10,7 @@ import {
   type LogLine,
   type ServerProcess,
 } from '../helpers/server-process.ts';
-
-/** An external task as fetch-and-lock returns it. */
-interface LockedTask {
-  id: string;
-  instanceId: string;
-  elementId: string;
-  workerId: string;
-  variables: Record<string, unknown>;
-  lockExpiresAt: string;
-}
-
-interface HistoryEvent {
-  seq: number;
-  type: string;
-  elementId?: string;
-  executionId?: string;
-  user?: string;
-  data?: Record<string, unknown>;
-}
+import type { HistoryEvent, LockedTask } from '../helpers/api-types.ts';
 
 const SALARY_BASE: Record<string, number> = { 'E-100': 5200, 'E-101': 6100, 'E-102': 4800 };
 const BONUS: Record<string, number> = { 'E-100': 520, 'E-101': 915, 'E-102': 500 };

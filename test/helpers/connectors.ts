@@ -7,18 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { DEMO, type TestBaton } from './baton.ts';
 import type { SmtpSink } from './smtp.ts';
 import type { TwilioEndpoint } from './twilio-endpoint.ts';
+import type { HistoryEvent } from './api-types.ts';
 
 export const ADMIN_PHONE = '+41790000001';
 export const SENDER = '+15005550006';
-
-/** One history event as the API shows it. */
-export interface HistoryEvent {
-  seq: number;
-  type: string;
-  elementId?: string;
-  user?: string;
-  data?: Record<string, unknown>;
-}
 
 /** The environment of a Baton whose connectors send to the loopback SMTP server and Twilio endpoint. */
 export function connectorEnv(smtp: SmtpSink | { url: string }, twilio: TwilioEndpoint): Record<string, string> {

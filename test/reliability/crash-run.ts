@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { prng } from '../helpers/prng.ts';
 import { DEMO, MARY, WORKER, makeDataDir, removeDataDir, spawnServer, type Reply, type ServerProcess } from '../helpers/server-process.ts';
+import type { HistoryEvent, LockedTask } from '../helpers/api-types.ts';
 
 export interface CrashOptions {
   /** salary runs to start */
@@ -37,17 +38,6 @@ export interface CrashFigures {
   historyEvents: number;
 }
 
-interface LockedTask {
-  id: string;
-  topicName: string;
-  variables: Record<string, unknown>;
-}
-interface HistoryEvent {
-  seq: number;
-  type: string;
-  executionId?: string;
-  data?: Record<string, unknown>;
-}
 interface InstanceView {
   id: string;
   businessKey: string;
