@@ -5,7 +5,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError, type Problem } from '../errors.ts';
-import { currentUser, hasRole } from '../http/auth.ts';
+import { currentUser } from '../http/auth.ts';
 import { checkXmlShape } from '../http/xml-limits.ts';
 import type { ProcessVersion } from '../store/types.ts';
 import { definitionDto, definitionId, deploymentDto } from './definitions.ts';
@@ -13,6 +13,7 @@ import { CamundaError, reworded } from './errors.ts';
 import { param, send, serverUrl, slice, window } from './http.ts';
 import { readDeploymentUpload, type Resource } from '../http/multipart.ts';
 import type { Wiring } from './routes.ts';
+import { may } from '../auth/permissions.ts';
 
 /** The Camunda 7 REST API level Baton answers as, reported by GET /version. */
 export const CAMUNDA_API_VERSION = '7.22.0';
@@ -70,7 +71,7 @@ export function deploymentEndpoints(router: Router, { deployments, store, bodyLi
 
   router.post('/deployment/create', async (ctx) => {
     const user = currentUser(ctx);
-    if (!hasRole(user, 'admin')) {
+    if (!may(user, 'deploy')) {
       throw new CamundaError(403, 'AuthorizationException', `The user with id '${user.name}' does not have 'CREATE' permission on resource 'Deployment'.`, {
         userId: user.name,
       });

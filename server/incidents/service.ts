@@ -3,11 +3,11 @@ import { evaluateParameters } from '../engine/extensions.ts';
 import type { RetryPolicy } from '../engine/retry.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateForm } from '../forms/validate.ts';
-import { hasRole } from '../http/auth.ts';
 import type { DefinitionCache } from '../instances/definitions.ts';
 import type { Executor } from '../instances/executor.ts';
 import { retryPolicyOf } from '../jobs/service.ts';
 import type { InstanceRecord, Job, Page, Store } from '../store/types.ts';
+import { may } from '../auth/permissions.ts';
 
 /** A job that ran out of retries (or raised an uncaught BPMN error) and waits for an operator. */
 export interface IncidentView {
@@ -71,7 +71,7 @@ const SCAN_PAGE = 200;
 export function createIncidentService(deps: { store: Store; executor: Executor; definitions: DefinitionCache; retryPolicy: RetryPolicy }): IncidentService {
   const { store, executor, definitions, retryPolicy } = deps;
   const operator = (user: User): void => {
-    if (!hasRole(user, 'admin', 'operator')) throw new ForbiddenError('only admins and operators work on incidents');
+    if (!may(user, 'operate')) throw new ForbiddenError('only admins and operators work on incidents');
   };
 
   return {

@@ -1,4 +1,3 @@
-import { hasRole } from '../http/auth.ts';
 import type { User } from '../auth/users.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateForm } from '../forms/validate.ts';
@@ -6,6 +5,7 @@ import type { HistoryEvent, InstanceQuery, InstanceRecord, InstanceStatus, Page,
 import type { DefinitionCache } from './definitions.ts';
 import { elementRuns, type ElementRun } from './elements.ts';
 import type { Executor } from './executor.ts';
+import { may } from '../auth/permissions.ts';
 
 /** An instance as the API shows it: no engine state. */
 export interface InstanceView {
@@ -68,7 +68,7 @@ export function toView(record: InstanceRecord): InstanceView {
 
 /** Admins and operators see every instance; others those they started or hold a task in. */
 export function canSee(user: User, record: InstanceRecord): boolean {
-  if (hasRole(user, 'admin', 'operator')) return true;
+  if (may(user, 'operate')) return true;
   if (record.startedBy === user.name) return true;
   return record.userTasks.some(
     (task) =>
@@ -87,7 +87,7 @@ export function createInstanceService(store: Store, definitions: DefinitionCache
 
   return {
     async start(key, input, user) {
-      if (!hasRole(user, 'admin', 'user')) throw new ForbiddenError('only admins and users start instances');
+      if (!may(user, 'start')) throw new ForbiddenError('only admins and users start instances');
       const version = await definitions.latest(key);
       const { model } = await definitions.compiled(key, version.version);
       if (!model.executable) throw new ValidationError(`process <${key}> is not executable`);
@@ -111,7 +111,7 @@ export function createInstanceService(store: Store, definitions: DefinitionCache
     },
 
     async list(query, user) {
-      const scoped = hasRole(user, 'admin', 'operator') ? query : { ...query, startedBy: user.name };
+      const scoped = may(user, 'operate') ? query : { ...query, startedBy: user.name };
       const page = await store.findInstances(scoped);
       return { items: page.items.map(toView), total: page.total };
     },
@@ -122,7 +122,7 @@ export function createInstanceService(store: Store, definitions: DefinitionCache
     },
 
     async cancel(id, user) {
-      if (!hasRole(user, 'admin', 'operator')) throw new ForbiddenError('only admins and operators cancel instances');
+      if (!may(user, 'operate')) throw new ForbiddenError('only admins and operators cancel instances');
       await load(id, user);
       return executor.transition(id, (record) => {
         if (record.status !== 'running') throw new ConflictError(`instance <${id}> is ${record.status}`);

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Authenticator, StoredUser, User } from '../auth/users.ts';
 import { ForbiddenError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
-import { currentUser, hasRole, requireRole } from '../http/auth.ts';
+import { currentUser, requireRole } from '../http/auth.ts';
 import { paging, queryString } from '../http/body.ts';
 import type { InstanceService } from '../instances/service.ts';
 import type { InstanceStatus, Store } from '../store/types.ts';
@@ -11,6 +11,7 @@ import { streamInstanceChanges } from './events.ts';
 import { listInstances, versionStats } from './read-model.ts';
 import { createSessionKeeper, CSRF_HEADER, SESSION_COOKIE, type Session } from './session.ts';
 import { isWebAsset, serveWebAsset } from './static.ts';
+import { may } from '../auth/permissions.ts';
 
 export interface WebDeps {
   authenticator: Authenticator;
@@ -37,15 +38,15 @@ const STATUSES: InstanceStatus[] = ['running', 'completed', 'failed', 'cancelled
 
 /** What the web app offers a user; the API enforces the same rules (README, roles). */
 export function capabilities(user: User) {
-  const operates = hasRole(user, 'admin', 'operator');
+  const operates = may(user, 'operate');
   return {
-    deploy: hasRole(user, 'admin'),
-    start: hasRole(user, 'admin', 'user'),
+    deploy: may(user, 'deploy'),
+    start: may(user, 'start'),
     cancel: operates,
     retry: operates,
     seeAllInstances: operates,
     processStats: operates,
-    tasks: hasRole(user, 'admin', 'operator', 'user'),
+    tasks: may(user, 'tasks'),
   };
 }
 
