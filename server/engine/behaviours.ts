@@ -1,6 +1,7 @@
 import type { ModdleContext, ModdleElement } from 'bpmn-moddle';
 import * as Elements from 'bpmn-elements';
 import * as TaskElements from 'bpmn-elements/tasks';
+import { ComplexJoinGateway } from './complex-gateway.ts';
 
 /**
  * Where bpmn-elements departs from the BPMN 2.0 specification, Baton's own behaviours, handed to
@@ -279,9 +280,11 @@ const QUANTIFIED_TASKS: Record<string, unknown> = {
 
 /**
  * A complex gateway that splits gives a token to every outgoing flow whose condition holds, the
- * default flow when none does (BPMN 2.0, 13.4.5): an inclusive split. model.ts refuses one that joins.
+ * default flow when none does (BPMN 2.0, 13.4.5): an inclusive split. One that joins waits for its
+ * activationCondition (complex-gateway.ts).
  */
-function ComplexGateway(activityDef: object, context: unknown) {
+function ComplexGateway(activityDef: { id: string }, context: { getInboundSequenceFlows(id: string): unknown[] }) {
+  if (context.getInboundSequenceFlows(activityDef.id).length > 1) return ComplexJoinGateway(activityDef, context);
   return InclusiveGateway(activityDef, context);
 }
 

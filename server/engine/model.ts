@@ -217,9 +217,11 @@ function visitFlowElements(container: ModdleElement, model: ProcessModel, proble
       model.elements.set(id, { id, name: String(element.name ?? id), type });
       model.parents.set(id, scope);
     }
-    // a complex gateway that splits runs as an inclusive one (BPMN 2.0, 13.4.5); Baton does not join by activationCondition
+    // a complex gateway splits as an inclusive one and joins by its activationCondition (BPMN 2.0, 13.4.5)
     const joins = type === 'bpmn:ComplexGateway' && children(container, 'flowElements').filter((flow) => flow.$type === 'bpmn:SequenceFlow' && flow.targetRef === element).length > 1;
-    const notExecuted = joins ? 'joining by activationCondition is not supported' : NOT_EXECUTED.get(type);
+    const activation = String((element.activationCondition as ModdleElement | undefined)?.body ?? '').trim();
+    if (joins && activation) tryCheck(id, activation, problems);
+    const notExecuted = joins && !activation ? 'it joins without an activationCondition, which says when it fires' : NOT_EXECUTED.get(type);
     if (notExecuted) model.notExecuted.push({ path: id, message: `${type[5]?.toLowerCase()}${type.slice(6)} <${id}>: ${notExecuted}` });
     if (EXTERNAL_TYPES.has(type)) {
       readExternalTask(id, type, element, model, problems);

@@ -318,7 +318,10 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     extensions,
     scripts,
     timers: timers.api,
-    expressions: { resolveExpression: (expression: string) => evaluate(expression, variables) },
+    // a complex gateway adds activationCount to what its activationCondition sees (complex-gateway.ts)
+    expressions: {
+      resolveExpression: (expression: string, from?: { activation?: Variables }) => evaluate(expression, from?.activation ? { ...variables, ...from.activation } : variables),
+    },
   } as unknown as ConstructorParameters<typeof Engine>[0]);
   engine.once('end', () => (outcome ??= { status: 'completed', error: null }));
   engine.once('error', (err: Error) => (outcome ??= { status: 'failed', error: err.message }));

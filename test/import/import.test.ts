@@ -152,14 +152,14 @@ Feature('Importing BPMN files from modeling tools', () => {
     Then('it is deployed for viewing, and starting it names the element', async () => {
       const [report] = (await upload(xml, 'complex.bpmn').expect(201)).body.files as FileReport[];
       assert.deepEqual(report!.processes, [
-        { key: 'complex', name: 'complex', executable: true, runs: false, notExecuted: ['complexGateway <Gateway_3>: joining by activationCondition is not supported'] },
+        { key: 'complex', name: 'complex', executable: true, runs: false, notExecuted: ['complexGateway <Gateway_3>: it joins without an activationCondition, which says when it fires'] },
       ]);
       const listed = (await t.as(DEMO).get('/api/processes').expect(200)).body.find((process: { key: string }) => process.key === 'complex');
       assert.equal(listed.executable, false);
       const start = await t.as(DEMO).post('/api/processes/complex/instances').send({}).expect(400);
       assert.equal(start.type, 'application/problem+json');
       assert.equal(start.body.detail, 'process <complex> is deployed for viewing only: Baton does not execute it');
-      assert.deepEqual(start.body.problems, [{ path: 'Gateway_3', message: 'complexGateway <Gateway_3>: joining by activationCondition is not supported' }]);
+      assert.deepEqual(start.body.problems, [{ path: 'Gateway_3', message: 'complexGateway <Gateway_3>: it joins without an activationCondition, which says when it fires' }]);
       assert.equal((await t.as(DEMO).get('/api/instances?processKey=complex').expect(200)).body.total, 0);
     });
   });

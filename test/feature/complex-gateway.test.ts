@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { DEMO, bpmn, startBaton, type TestBaton } from '../helpers/baton.ts';
+
+/**
+ * Complex gateways that join (BPMN 2.0, 13.4.5), through the REST API: the gateway fires once its
+ * activationCondition over `activationCount` holds, swallows the tokens the other branches bring
+ * in the same cycle, and then resets for the next cycle. Every step is a separate run on a fresh
+ * engine, so where the gateway's cycle stands goes through the saved state each time.
+ */
+
+/**
+ * Three review branches meet at a complex gateway; after it, a user task decides whether the
+ * reviews start over (a second cycle) or the instance ends.
+ */
+const reviews = (key: string, activation: string) =>
+  bpmn(
+    key,
+    `<bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="f0" sourceRef="Start" targetRef="Round" />
+    <bpmn:exclusiveGateway id="Round" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Round" targetRef="Fork" />
+    <bpmn:parallelGateway id="Fork" />
+    <bpmn:sequenceFlow id="fa" sourceRef="Fork" targetRef="A" />
+    <bpmn:sequenceFlow id="fb" sourceRef="Fork" targetRef="B" />
+    <bpmn:sequenceFlow id="fc" sourceRef="Fork" targetRef="C" />
+    <bpmn:userTask id="A" camunda:assignee="demo" />
+    <bpmn:userTask id="B" camunda:assignee="demo" />
+    <bpmn:userTask id="C" camunda:assignee="demo" />
+    <bpmn:sequenceFlow id="ja" sourceRef="A" targetRef="Enough" />
+    <bpmn:sequenceFlow id="jb" sourceRef="B" targetRef="Enough" />
+    <bpmn:sequenceFlow id="jc" sourceRef="C" targetRef="Enough" />
+    <bpmn:complexGateway id="Enough">
+      <bpmn:activationCondition xsi:type="bpmn:tFormalExpression">${activation}</bpmn:activationCondition>
+    </bpmn:complexGateway>
+    <bpmn:sequenceFlow id="f2" sourceRef="Enough" targetRef="Decide" />
+    <bpmn:userTask id="Decide" camunda:assignee="demo" />
+    <bpmn:sequenceFlow id="f3" sourceRef="Decide" targetRef="Again" />
+    <bpmn:exclusiveGateway id="Again" default="f5" />
+    <bpmn:sequenceFlow id="f4" sourceRef="Again" targetRef="Round"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">\${again}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f5" sourceRef="Again" targetRef="End" />
+    <bpmn:endEvent id="End" />`,
+  );
+
+interface OpenTask {
+  id: string;
+  elementId: string;
+}
+
+Feature('Complex gateways join by their activationCondition', () => {
+  let t: TestBaton;
+  before(async () => {
+    t = await startBaton();
+  });
+  after(() => t.close());
+
+  const deploy = async (xml: string, key: string): Promise<void> => {
+    await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(xml), `${key}.bpmn`).expect(201);
+    const { versions } = (await t.as(DEMO).get(`/api/processes/${key}`).expect(200)).body as { versions: { executable?: boolean; notExecuted?: unknown[] }[] };
+    assert.notEqual(versions[0]?.executable, false, JSON.stringify(versions[0]?.notExecuted));
+  };
+  const open = async (id: string): Promise<string[]> =>
+    ((await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[]).map((task) => task.elementId).sort();
+  const complete = async (id: string, elementId: string, variables: Record<string, unknown> = {}): Promise<void> => {
+    const tasks = (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[];
+    const task = tasks.find((candidate) => candidate.elementId === elementId);
+    assert.ok(task, `no open task <${elementId}> (open: ${tasks.map((candidate) => candidate.elementId).join(', ')})`);
+    await t.as(DEMO).post(`/api/tasks/${task.id}/complete`).send({ variables }).expect(204);
+  };
+  const status = async (id: string): Promise<string> => (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body.status;
+  const runs = async (id: string, elementId: string): Promise<number> => {
+    const history = (await t.as(DEMO).get(`/api/instances/${id}/history`).expect(200)).body as { items?: { type: string; elementId: string }[] } | { type: string; elementId: string }[];
+    const events = Array.isArray(history) ? history : (history.items ?? []);
+    return events.filter((event) => event.type === 'element.completed' && event.elementId === elementId).length;
+  };
+
+  Scenario('the discriminator: the first branch through, the other two swallowed, then the next cycle', () => {
+    let id: string;
+    Given('three review branches joined by a complex gateway with activationCount >= 1', async () => {
+      await deploy(reviews('discriminator', '${activationCount >= 1}'), 'discriminator');
+      id = (await t.as(DEMO).post('/api/processes/discriminator/instances').send({ variables: {} }).expect(201)).body.id;
+      assert.deepEqual(await open(id), ['A', 'B', 'C']);
+    });
+    When('the first review is done', () => complete(id, 'B'));
+    Then('the gateway fires at once: the decision waits beside the two other reviews', async () => {
+      assert.deepEqual(await open(id), ['A', 'C', 'Decide']);
+    });
+    When('the two other reviews are done', async () => {
+      await complete(id, 'C');
+      await complete(id, 'A');
+    });
+    Then('their tokens are swallowed: still one decision, no other task', async () => {
+      assert.deepEqual(await open(id), ['Decide']);
+      assert.equal(await status(id), 'running');
+    });
+    When('the reviews start over', () => complete(id, 'Decide', { again: true }));
+    Then('the gateway has reset: the first review of the new cycle passes it again', async () => {
+      assert.deepEqual(await open(id), ['A', 'B', 'C']);
+      await complete(id, 'A');
+      assert.deepEqual(await open(id), ['B', 'C', 'Decide']);
+    });
+    When('the rest of the cycle is done and the decision ends it', async () => {
+      await complete(id, 'B');
+      await complete(id, 'C');
+      await complete(id, 'Decide', { again: false });
+    });
+    Then('the instance completes, the decision made once per cycle', async () => {
+      assert.equal(await status(id), 'completed');
+      assert.equal(await runs(id, 'Decide'), 2);
+    });
+  });
+
+  Scenario('two of three: the gateway waits until its condition holds', () => {
+    let id: string;
+    Given('the same branches joined with activationCount >= 2', async () => {
+      await deploy(reviews('twoOfThree', '${activationCount >= 2}'), 'twoOfThree');
+      id = (await t.as(DEMO).post('/api/processes/twoOfThree/instances').send({ variables: {} }).expect(201)).body.id;
+    });
+    When('one review is done', () => complete(id, 'C'));
+    Then('the gateway has not fired', async () => {
+      assert.deepEqual(await open(id), ['A', 'B']);
+    });
+    When('a second review is done', () => complete(id, 'A'));
+    Then('it fires once', async () => {
+      assert.deepEqual(await open(id), ['B', 'Decide']);
+    });
+    When('the last review is done and the decision ends the instance', async () => {
+      await complete(id, 'B');
+      assert.deepEqual(await open(id), ['Decide']);
+      await complete(id, 'Decide', { again: false });
+    });
+    Then('the instance completes', async () => {
+      assert.equal(await status(id), 'completed');
+      assert.equal(await runs(id, 'Decide'), 1);
+    });
+  });
+
+  Scenario('a complex gateway that joins without an activationCondition', () => {
+    Then('it is deployed for viewing only, naming the gateway', async () => {
+      const xml = reviews('noCondition', '').replace(/<bpmn:activationCondition[^>]*><\/bpmn:activationCondition>/, '');
+      await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(xml), 'noCondition.bpmn').expect(201);
+      const res = await t.as(DEMO).post('/api/processes/noCondition/instances').send({}).expect(400);
+      assert.deepEqual(
+        res.body.problems.map((problem: { message: string }) => problem.message),
+        ['complexGateway <Enough>: it joins without an activationCondition, which says when it fires'],
+      );
+    });
+  });
+});
