@@ -2,6 +2,7 @@ import type { ModdleContext, ModdleElement } from 'bpmn-moddle';
 import * as Elements from 'bpmn-elements';
 import * as TaskElements from 'bpmn-elements/tasks';
 import { ComplexJoinGateway } from './complex-gateway.ts';
+import { SubProcess } from './compensation.ts';
 
 /**
  * Where bpmn-elements departs from the BPMN 2.0 specification, Baton's own behaviours, handed to
@@ -289,7 +290,7 @@ function ComplexGateway(activityDef: { id: string }, context: { getInboundSequen
 }
 
 /** The behaviours Baton replaces, by bpmn-elements type name. */
-export const BEHAVIOURS: Record<string, unknown> = { StandardLoopCharacteristics, InclusiveGateway, ParallelGateway, ComplexGateway, ...QUANTIFIED_TASKS };
+export const BEHAVIOURS: Record<string, unknown> = { StandardLoopCharacteristics, InclusiveGateway, ParallelGateway, ComplexGateway, SubProcess, ...QUANTIFIED_TASKS };
 
 /**
  * Adjusts a parsed definition where the specification says what bpmn-elements does not: events
