@@ -82,6 +82,7 @@ export async function createBaton(
     log,
     notifier,
     scripts,
+    liveEngines: config.liveEngines,
     onThrown: (record, thrown) => thrownEvents?.deliver(record, thrown),
     onJobs: (topics) => jobs?.notify(topics),
     onCommit: (id, revision) => changes.committed(id, revision),

@@ -57,6 +57,8 @@ export interface Config {
   readonly connectors: ConnectorsConfig;
   /** the script formats script tasks may use (BATON_SCRIPT_FORMATS); none by default */
   readonly scriptFormats: readonly string[];
+  /** engines of recently run instances kept in memory for their next event (BATON_LIVE_ENGINES); 0 keeps none */
+  readonly liveEngines: number;
 }
 
 /** Thrown when the environment holds bad values; its message names every bad variable. */
@@ -119,6 +121,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const demo = oneOf<DemoMode>('BATON_DEMO', ['all', 'users', 'off'], 'off');
   const logLevel = oneOf('BATON_LOG_LEVEL', LOG_LEVELS, 'info');
   const timerIntervalMs = int('BATON_TIMER_INTERVAL_MS', 1000, 10, 3_600_000);
+  const liveEngines = int('BATON_LIVE_ENGINES', 200, 0, 100_000);
   const bodyLimitBytes = int('BATON_BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024);
   const dataDir = path.resolve(env.BATON_DATA_DIR || './data');
   const mongoUri = env.MONGODB_URI;
@@ -160,6 +163,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryPolicy: Object.freeze({ ...retryPolicy, intervalsMs: Object.freeze([...retryPolicy.intervalsMs]) as number[] }),
     connectors,
     scriptFormats: Object.freeze(scriptFormats),
+    liveEngines,
   });
 }
 

@@ -67,7 +67,22 @@ export interface RunResult {
   events: EngineEvent[];
   /** messages and signals thrown in this run */
   thrown: ThrownEvent[];
+  /** the engine, for the instance's next event while it runs */
+  live?: LiveEngine;
 }
+
+/**
+ * The engine of a run, kept in memory while its instance waits: it takes the instance's next event
+ * without recovering the saved state, as long as it is provably current — its snapshot equals
+ * `snapshotOf` the record's saved state, variables and timers.
+ */
+export interface LiveEngine {
+  snapshot(): Promise<string>;
+  run(action: Action, now: Date): Promise<RunResult>;
+}
+
+/** What a live engine must equal to take the next event of a saved instance. */
+export const snapshotOf = (state: Json | null, variables: Variables, timers: Timer[]): string => JSON.stringify([state, variables, timers]);
 
 /** Thrown when the action targets something that does not wait (any more). */
 export class NotWaitingError extends Error {}
@@ -132,20 +147,21 @@ const MAX_STEPS_PER_RUN = 20_000;
  * decision 2). Service and send tasks never run here: they become jobs for workers.
  */
 export async function runInstance(input: RunInput): Promise<RunResult> {
-  const { process, action, now } = input;
+  const { process } = input;
+  let { action, now } = input;
   // a run takes no time, except while it waits for slow scripts: then timers may fall due
   let scriptsRunning = false;
   const clock = (): Date => (scriptsRunning && input.clock ? input.clock() : now);
   const { model } = process;
   const variables: Variables = structuredClone(input.variables);
-  const events: EngineEvent[] = [];
-  const thrown: ThrownEvent[] = [];
+  let events: EngineEvent[] = [];
+  let thrown: ThrownEvent[] = [];
   const seen = new Set<string>();
   const services = new Map<string, { elementId: string; name: string; topic: string; callback: Callback }>();
   /** what waits, by execution id; a catch event with several event definitions waits for each */
   const waiting = new Map<string, { elementId: string; name: string; type: string; messageIds?: string[]; since?: number }>();
   /** signals thrown in this run, with the step they were thrown at */
-  const ownSignals: { id: string; elementId: string; at: number; again?: boolean }[] = [];
+  let ownSignals: { id: string; elementId: string; at: number; again?: boolean }[] = [];
   let step = 0;
   let replaying = input.state !== null;
   let outcome: { status: 'completed' | 'failed'; error: string | null } | null = null;
@@ -436,26 +452,58 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     }
   }
 
-  const state = (await engine.getState()) as unknown as { definitions: { source?: unknown }[] };
-  for (const definition of state.definitions) delete definition.source;
-  const finished = outcome as { status: 'completed' | 'failed'; error: string | null } | null;
-  const running = !finished;
-  return {
-    status: finished?.status ?? 'running',
-    error: finished?.error ?? null,
-    state: state as unknown as Json,
-    variables,
-    userTasks: running
-      ? [...waiting].filter(([, w]) => USER_TASK_TYPES.has(w.type)).map(([executionId, w]) => ({ executionId, elementId: w.elementId, name: w.name }))
-      : [],
-    jobs: running ? [...services].map(([executionId, s]) => ({ executionId, elementId: s.elementId, name: s.name, topic: s.topic })) : [],
-    timers: running ? timers.pending() : [],
-    messages: running
-      ? [...waiting].flatMap(([executionId, w]) =>
-          (w.messageIds ?? []).map((messageId) => ({ name: model.messages.get(messageId) ?? messageId, elementId: w.elementId, executionId })),
-        )
-      : [],
-    events,
-    thrown,
+  /** the engine's state as the store keeps it: without the definition, parsed once per version */
+  async function currentState(): Promise<Json> {
+    const state = (await engine.getState()) as unknown as { definitions: { source?: unknown }[] };
+    for (const definition of state.definitions) delete definition.source;
+    return state as unknown as Json;
+  }
+
+  /** where the instance stands now that every token waits */
+  async function report(): Promise<RunResult> {
+    const state = await currentState();
+    const finished = outcome as { status: 'completed' | 'failed'; error: string | null } | null;
+    const running = !finished;
+    const pendingTimers = running ? timers.pending() : [];
+    return {
+      status: finished?.status ?? 'running',
+      error: finished?.error ?? null,
+      state,
+      variables,
+      userTasks: running
+        ? [...waiting].filter(([, w]) => USER_TASK_TYPES.has(w.type)).map(([executionId, w]) => ({ executionId, elementId: w.elementId, name: w.name }))
+        : [],
+      jobs: running ? [...services].map(([executionId, s]) => ({ executionId, elementId: s.elementId, name: s.name, topic: s.topic })) : [],
+      timers: pendingTimers,
+      messages: running
+        ? [...waiting].flatMap(([executionId, w]) =>
+            (w.messageIds ?? []).map((messageId) => ({ name: model.messages.get(messageId) ?? messageId, elementId: w.elementId, executionId })),
+          )
+        : [],
+      events,
+      thrown,
+      ...(running ? { live } : {}),
+    };
+  }
+
+  /** the same engine, still in memory, taking the instance's next event */
+  const live: LiveEngine = {
+    async snapshot() {
+      return snapshotOf(await currentState(), variables, timers.pending());
+    },
+    async run(nextAction, nextNow) {
+      action = nextAction;
+      now = nextNow;
+      events = [];
+      thrown = [];
+      ownSignals = [];
+      steps = 0;
+      apply();
+      await settle();
+      await signalParallelBranches();
+      return report();
+    },
   };
+
+  return report();
 }

@@ -5,12 +5,13 @@ import { evaluateParameters } from '../engine/extensions.ts';
 import type { ScriptLanguages } from '../engine/scripts.ts';
 import { newJob } from '../jobs/new-job.ts';
 import type { Notifier } from '../notifications/notifier.ts';
-import { NotWaitingError, runInstance, type Action, type RunResult, type ThrownEvent } from '../engine/runner.ts';
+import { NotWaitingError, runInstance, type Action, type LiveEngine, type RunResult, type ThrownEvent } from '../engine/runner.ts';
 import { ConflictError, RevisionConflictError } from '../errors.ts';
 import type { Logger } from 'pino';
 import type { HistoryEvent, InstanceRecord, Job, Store, UserTask, Variables } from '../store/types.ts';
 import type { DefinitionCache } from './definitions.ts';
 import { createdEvent, raiseIncident } from './incidents.ts';
+import { createLiveEngines } from './live-engines.ts';
 
 /** A history event before it is numbered. */
 export type NewEvent = Omit<HistoryEvent, 'instanceId' | 'seq' | 'at'>;
@@ -53,6 +54,8 @@ export interface ExecutorDeps {
   onThrown?: (record: InstanceRecord, thrown: ThrownEvent[]) => void;
   /** told after each saved transition (live updates of the web app) */
   onCommit?: (instanceId: string, revision: number) => void;
+  /** engines of waiting instances kept in memory for their next event (see live-engines.ts); 0 keeps none */
+  liveEngines?: number;
 }
 
 const MAX_ATTEMPTS = 20;
@@ -63,7 +66,8 @@ const availableTopics = (record: InstanceRecord): string[] => [
 ];
 
 /** Creates the one place where instances change: load → run → save with CAS (DESIGN.md 1 and 2). */
-export function createExecutor({ store, definitions, clock, onJobs, log, notifier, onCommit, scripts, onThrown }: ExecutorDeps): Executor {
+export function createExecutor({ store, definitions, clock, onJobs, log, notifier, onCommit, scripts, onThrown, liveEngines = 200 }: ExecutorDeps): Executor {
+  const engines = createLiveEngines(liveEngines);
   const announce = (record: InstanceRecord, thrown: ThrownEvent[]): void => {
     if (thrown.length) onThrown?.(record, thrown);
   };
@@ -171,17 +175,21 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
     return events;
   };
 
-  const execute = async (record: InstanceRecord, action: Action, now: Date, thrown: ThrownEvent[]): Promise<NewEvent[]> => {
+  /** runs the engine on the record (its live engine when current); the engine is kept once the record is saved */
+  const execute = async (record: InstanceRecord, action: Action, now: Date, thrown: ThrownEvent[]): Promise<{ events: NewEvent[]; engine?: LiveEngine }> => {
     const process = await definitions.compiled(record.processKey, record.processVersion);
     let run: RunResult;
     try {
-      run = await runInstance({ process, state: record.state, variables: record.variables, timers: record.timers, action, now, clock, instanceId: record.id, scripts });
+      const engine = record.state === null ? undefined : await engines.take(record);
+      run = engine
+        ? await engine.run(action, now)
+        : await runInstance({ process, state: record.state, variables: record.variables, timers: record.timers, action, now, clock, instanceId: record.id, scripts });
     } catch (err) {
       if (err instanceof NotWaitingError) throw new ConflictError(err.message);
       throw err;
     }
     thrown.push(...run.thrown);
-    return merge(record, run, process, now);
+    return { events: merge(record, run, process, now), engine: run.live };
   };
 
   return {
@@ -211,9 +219,11 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
       };
       const events: NewEvent[] = [{ type: 'instance.started', user, data: { variables } }];
       const thrown: ThrownEvent[] = [];
-      events.push(...(await execute(record, { type: 'start' }, now, thrown)));
+      const run = await execute(record, { type: 'start' }, now, thrown);
+      events.push(...run.events);
       const saved = numbered(record, events, now);
       await store.createInstance(record, saved);
+      engines.keep(record, run.engine);
       logLifecycle(record, saved);
       announce(record, thrown);
       onCommit?.(record.id, record.revision);
@@ -234,7 +244,8 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
           const events = [...(step.events ?? [])];
           step.change?.(record, now);
           const thrown: ThrownEvent[] = [];
-          if (step.action) events.push(...(await execute(record, step.action, now, thrown)));
+          const run = step.action ? await execute(record, step.action, now, thrown) : undefined;
+          if (run) events.push(...run.events);
           const saved = numbered(record, events, now);
           try {
             await store.updateInstance(record, expected, saved);
@@ -242,6 +253,8 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
             if (err instanceof RevisionConflictError && attempt < MAX_ATTEMPTS) continue;
             throw err;
           }
+          if (run) engines.keep(record, run.engine);
+          else if (record.status !== 'running') engines.drop(record.id);
           logLifecycle(record, saved);
           record.revision = expected + 1;
           announce(record, thrown);

@@ -34,6 +34,7 @@ Feature('Baton reads its configuration from the environment', () => {
         publicUrl: 'http://localhost:3000',
         retryPolicy: { retries: 3, intervalsMs: [10_000] },
         scriptFormats: [],
+        liveEngines: 200,
         connectors: {
           enabled: ['sms', 'email', 'http'],
           twilio: null,
@@ -65,6 +66,7 @@ Feature('Baton reads its configuration from the environment', () => {
         BATON_CONNECTORS: 'email, http',
         BATON_HTTP_TIMEOUT_MS: '5000',
         BATON_SCRIPT_FORMATS: 'feel, JUEL',
+        BATON_LIVE_ENGINES: '0',
         SMTP_URL: 'smtps://baton:s3cret@mail.example.com',
         MAIL_FROM: 'Payroll <payroll@example.com>',
         ADMIN_EMAIL: 'ops@example.com',
@@ -86,6 +88,7 @@ Feature('Baton reads its configuration from the environment', () => {
         publicUrl: 'https://baton.example.com',
         retryPolicy: { retries: 4, intervalsMs: [5000, 60_000, 600_000] },
         scriptFormats: ['feel', 'juel'],
+        liveEngines: 0,
         connectors: {
           enabled: ['email', 'http'],
           twilio: { accountSid: `AC${'a1'.repeat(16)}`, authToken: 'token', from: '+15005550006', apiUrl: 'http://127.0.0.1:9999' },

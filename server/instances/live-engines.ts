@@ -1,0 +1,42 @@
+import { snapshotOf, type LiveEngine } from '../engine/runner.ts';
+import type { InstanceRecord } from '../store/types.ts';
+
+interface Entry {
+  processKey: string;
+  processVersion: number;
+  engine: LiveEngine;
+}
+
+/**
+ * The engines of the instances that ran most recently in this process, kept in memory so that
+ * their next event skips recovering the saved state (most of the cost of a transition besides the
+ * engine's own work). An engine is used only when provably current: its state, variables and
+ * timers equal the record just loaded from the store, so a change made by another node, a
+ * transition that failed to save, or a change outside the engine all fall back to recovery.
+ * At most `size` engines are kept (the least recently used are dropped); 0 keeps none.
+ */
+export function createLiveEngines(size: number) {
+  const entries = new Map<string, Entry>();
+  return {
+    /** the live engine of `record` if it is current, taken out of the cache (the caller keeps it again once saved) */
+    async take(record: InstanceRecord): Promise<LiveEngine | undefined> {
+      const entry = entries.get(record.id);
+      if (!entry) return undefined;
+      entries.delete(record.id);
+      if (entry.processKey !== record.processKey || entry.processVersion !== record.processVersion) return undefined;
+      const current = (await entry.engine.snapshot()) === snapshotOf(record.state, record.variables, record.timers);
+      return current ? entry.engine : undefined;
+    },
+    /** keeps the engine of a record that was just saved */
+    keep(record: InstanceRecord, engine: LiveEngine | undefined): void {
+      entries.delete(record.id);
+      if (!engine || size <= 0 || record.status !== 'running') return;
+      entries.set(record.id, { processKey: record.processKey, processVersion: record.processVersion, engine });
+      if (entries.size > size) entries.delete(entries.keys().next().value as string);
+    },
+    /** forgets the engine of an instance (a transition that did not save) */
+    drop(instanceId: string): void {
+      entries.delete(instanceId);
+    },
+  };
+}
