@@ -9,6 +9,10 @@ import { contained, describeDisplayOnly } from './import/display-only.ts';
 import { pruneForEngine } from './import/prune.ts';
 import { readProcesses, type ProcessModel } from './model.ts';
 import { BEHAVIOURS, prepareForExecution } from './behaviours.ts';
+import { BPMN_PACKAGE } from './bpmn-schema.ts';
+import { BoundaryEvent } from './boundary-events.ts';
+import { CallActivity, prepareGlobalTaskCalls } from './global-tasks.ts';
+import { MultiInstanceLoopCharacteristics, prepareMultiInstanceEvents } from './multi-instance.ts';
 import { NO_SCRIPTS, type ScriptLanguages } from './scripts.ts';
 
 const require = createRequire(import.meta.url);
@@ -16,7 +20,7 @@ const camunda = require('camunda-bpmn-moddle/resources/camunda.json') as object;
 const zeebe = require('zeebe-bpmn-moddle/resources/zeebe.json') as object;
 const CAMUNDA_NS = 'http://camunda.org/schema/1.0/bpmn';
 const ZEEBE_NS = 'http://camunda.org/schema/zeebe/1.0';
-const typeResolver = TypeResolver({ ...Elements, ...BEHAVIOURS });
+const typeResolver = TypeResolver({ ...Elements, ...BEHAVIOURS, BoundaryEvent, CallActivity, MultiInstanceLoopCharacteristics });
 
 /** The result of reading a BPMN file: its processes and every problem found. */
 export interface ParsedBpmn {
@@ -42,7 +46,7 @@ async function moddleContext(xml: string): Promise<ModdleContext> {
   // the two descriptors clash (both extend bpmn elements with modelerTemplate): a file gets the
   // one of the tool that wrote it, Camunda 8 files being the ones that declare only zeebe
   const zeebeOnly = xml.includes(ZEEBE_NS) && !xml.includes(CAMUNDA_NS);
-  return new BpmnModdle(zeebeOnly ? { zeebe } : { camunda }).fromXML(xml);
+  return new BpmnModdle(zeebeOnly ? { bpmn: BPMN_PACKAGE, zeebe } : { bpmn: BPMN_PACKAGE, camunda }).fromXML(xml);
 }
 
 /**
@@ -137,6 +141,8 @@ export function compileProcess(xml: string, key: string): Promise<CompiledProces
       if (!isRunnable(model)) {
         throw new ValidationError(`process <${key}> is deployed for viewing only: Baton does not execute it`, model.notExecuted);
       }
+      prepareGlobalTaskCalls(context);
+      prepareMultiInstanceEvents(context);
       pruneForEngine(context, key, model.calledProcesses);
       try {
         prepareForExecution(context);

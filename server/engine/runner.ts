@@ -438,6 +438,8 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
         const task = waiting.get(action.executionId);
         if (!task || !USER_TASK_TYPES.has(task.type)) throw new NotWaitingError(`task <${action.executionId}> does not wait`);
         Object.assign(variables, action.variables);
+        // an inner instance of a multi-instance task ends without an end event of its own: it waits no more
+        waiting.delete(action.executionId);
         engine.execution.signal({ id: task.elementId, executionId: action.executionId, ...action.variables });
         return;
       }
