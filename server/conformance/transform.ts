@@ -2,7 +2,8 @@ import { TRACE_FORMAT } from './trace-language.ts';
 
 /**
  * What betsy's per-engine adapters change in a test's BPMN file, and nothing more: script tasks
- * get the trace language as their scriptFormat (when they name none), and the neutral Java-like
+ * (and global script tasks, whose scripts betsy rewrites as well) get the trace language as their
+ * scriptFormat (scriptLanguage) when they name none, and the neutral Java-like
  * expressions become Baton's `${...}` expressions. The process structure stays as the file has it.
  */
 
@@ -10,9 +11,14 @@ import { TRACE_FORMAT } from './trace-language.ts';
 const EXPRESSIONS = ['conditionExpression', 'condition', 'loopCondition', 'completionCondition', 'loopCardinality', 'activationCondition'];
 
 export function adaptForBaton(xml: string): string {
-  let adapted = xml.replace(/<((?:[\w-]+:)?scriptTask)\b([^>]*?)(\/?)>/g, (whole, tag: string, attributes: string, selfClosing: string) =>
-    /\sscriptFormat\s*=/.test(attributes) ? whole : `<${tag}${attributes} scriptFormat="${TRACE_FORMAT}"${selfClosing}>`,
-  );
+  let adapted = xml;
+  // a global script task names its language in scriptLanguage (tGlobalScriptTask), a script task in scriptFormat
+  for (const [name, attribute] of [['scriptTask', 'scriptFormat'], ['globalScriptTask', 'scriptLanguage']] as const) {
+    const tag = new RegExp(`<((?:[\\w-]+:)?${name})\\b([^>]*?)(\\/?)>`, 'g');
+    adapted = adapted.replace(tag, (whole, element: string, attributes: string, selfClosing: string) =>
+      new RegExp(`\\s${attribute}\\s*=`).test(attributes) ? whole : `<${element}${attributes} ${attribute}="${TRACE_FORMAT}"${selfClosing}>`,
+    );
+  }
   for (const name of EXPRESSIONS) {
     const element = new RegExp(`(<(?:[\\w-]+:)?${name}(?:\\s[^>]*?)?(?<!/)>)((?:[^<]|<!\\[CDATA\\[[\\s\\S]*?\\]\\]>)*)(</(?:[\\w-]+:)?${name}>)`, 'g');
     adapted = adapted.replace(element, (whole, open: string, body: string, close: string) => {

@@ -17,6 +17,8 @@ import {
 import type { RetryPolicy } from './retry.ts';
 import { readZeebeAssignment, readZeebeTask } from './import/zeebe.ts';
 import { checkScriptTask, NO_SCRIPTS, type ScriptLanguages } from './scripts.ts';
+import { CALLABLE_GLOBAL_TASKS, checkGlobalTaskCall } from './global-tasks.ts';
+import { multiInstanceProblem } from './multi-instance.ts';
 
 /** Message templates for the administrator when a job of an element becomes an incident. */
 export interface IncidentNotice {
@@ -132,15 +134,20 @@ function definitionsOf(element: ModdleElement): ModdleElement | undefined {
  * A call activity runs a process of the same file (BPMN 2.0, 10.3.6): its elements become part of
  * the caller's model, under the call activity, so that their tasks, jobs and messages are the
  * caller instance's and an error they throw reaches the call activity's boundary events. A call
- * of anything else (a global task, a process of another file, an expression) is not executed.
+ * of a global script task runs that task (global-tasks.ts); a call of anything else (another
+ * global task, a process of another file, an expression) is not executed.
  */
 function readCallActivity(element: ModdleElement, model: ProcessModel, problems: Problem[], scripts: ScriptLanguages): void {
   const id = String(element.id);
   const calledId = typeof element.calledElement === 'string' ? element.calledElement.trim() : '';
   const called = children(definitionsOf(element), 'rootElements').find((root) => root.id === calledId);
+  if (called && CALLABLE_GLOBAL_TASKS.has(called.$type)) {
+    problems.push(...checkGlobalTaskCall(id, called, scripts));
+    return;
+  }
   if (called?.$type !== 'bpmn:Process') {
     const what = called ? `the ${called.$type.slice(5)} <${calledId}>` : `<${calledId}>, which is not a process of this file`;
-    model.notExecuted.push({ path: id, message: `callActivity <${id}>: calls ${what}; Baton runs call activities of processes in the same file` });
+    model.notExecuted.push({ path: id, message: `callActivity <${id}>: calls ${what}; Baton runs call activities of processes and of global script tasks in the same file` });
     return;
   }
   for (let scope: string | undefined = id; scope; scope = model.parents.get(scope)) {
@@ -275,6 +282,8 @@ function visitFlowElements(container: ModdleElement, model: ProcessModel, proble
     }
     if (type === 'bpmn:ScriptTask') problems.push(...checkScriptTask(element, scripts));
     if (type === 'bpmn:CallActivity') readCallActivity(element, model, problems, scripts);
+    const multiInstance = multiInstanceProblem(element);
+    if (multiInstance) model.notExecuted.push(multiInstance);
     if (children(element, 'flowElements').length) visitFlowElements(element, model, problems, scripts);
   }
 }

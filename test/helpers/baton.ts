@@ -6,6 +6,7 @@ import pino from 'pino';
 import { createBaton, type Baton } from '../../server/baton.ts';
 import { readConfig } from '../../server/config.ts';
 import { demoUsers, type StoredUser } from '../../server/auth/users.ts';
+import type { ScriptLanguage } from '../../server/engine/scripts.ts';
 
 /** The demo users' Basic credentials. */
 export const DEMO = { user: 'demo', password: 'demo' };
@@ -36,8 +37,8 @@ export type Agent = {
   delete(url: string): supertest.Test;
 };
 
-/** Starts an in-process Baton on port 0 with the demo users (and any extra users). */
-export async function startBaton(options: { users?: StoredUser[]; env?: Record<string, string> } = {}): Promise<TestBaton> {
+/** Starts an in-process Baton on port 0 with the demo users (and any extra users and script languages). */
+export async function startBaton(options: { users?: StoredUser[]; env?: Record<string, string>; scriptLanguages?: ScriptLanguage[] } = {}): Promise<TestBaton> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'baton-test-'));
   const config = readConfig({
     PORT: '0',
@@ -53,7 +54,7 @@ export async function startBaton(options: { users?: StoredUser[]; env?: Record<s
   const users = [...(await cachedUsers), ...(options.users ?? [])];
   let offset = 0;
   const now = (): Date => new Date(Date.now() + offset);
-  const baton = await createBaton(config, { log: pino({ level: 'silent' }), users, clock: now });
+  const baton = await createBaton(config, { log: pino({ level: 'silent' }), users, clock: now, scriptLanguages: options.scriptLanguages ?? [] });
   const port = await baton.listen();
   const url = `http://127.0.0.1:${port}`;
   const as = ({ user, password }: { user: string; password: string }): Agent => {
