@@ -7,9 +7,9 @@ import { runSuite, summarize, type TestResult } from '../../server/conformance/s
  * (`npm run conformance`). The counts below are the floor: what Baton passed when they were
  * set. A change that makes Baton pass fewer fails here; one that passes more raises the floor.
  */
-// 83 of 89 pass; the floor leaves one case of slack (DataObject_ReadWrite_String once came out
+// 86 of 89 pass; the floor leaves one case of slack (DataObject_ReadWrite_String once came out
 // empty on a fresh clone: its file was not tracked, which .gitignore's 'data/' caused)
-const EXECUTION_FLOOR = 82; // of 89 execution tests
+const EXECUTION_FLOOR = 85; // of 89 execution tests
 const CONSTRAINTS_FLOOR = 159; // of 201 bpmn_constraints files refused at deployment
 
 const DIR = path.join(import.meta.dirname, '../corpora/betsy');
