@@ -228,7 +228,10 @@ function visitFlowElements(container: ModdleElement, model: ProcessModel, proble
     const joins = type === 'bpmn:ComplexGateway' && children(container, 'flowElements').filter((flow) => flow.$type === 'bpmn:SequenceFlow' && flow.targetRef === element).length > 1;
     const activation = String((element.activationCondition as ModdleElement | undefined)?.body ?? '').trim();
     if (joins && activation) tryCheck(id, activation, problems);
-    const notExecuted = joins && !activation ? 'it joins without an activationCondition, which says when it fires' : NOT_EXECUTED.get(type);
+    const activationProblem = !activation
+      ? 'it joins without an activationCondition, which says when it fires'
+      : !isExpression(activation) && `its activationCondition "${activation.slice(0, 60)}" is text, not an expression such as \${activationCount >= 2}`;
+    const notExecuted = (joins && activationProblem) || NOT_EXECUTED.get(type);
     if (notExecuted) model.notExecuted.push({ path: id, message: `${type[5]?.toLowerCase()}${type.slice(6)} <${id}>: ${notExecuted}` });
     if (EXTERNAL_TYPES.has(type)) {
       readExternalTask(id, type, element, model, problems);

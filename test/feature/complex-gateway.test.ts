@@ -134,7 +134,7 @@ Feature('Complex gateways join by their activationCondition', () => {
     });
   });
 
-  Scenario('a complex gateway that joins without an activationCondition', () => {
+  Scenario('a complex gateway that joins without an activationCondition in the expression language', () => {
     Then('it is deployed for viewing only, naming the gateway', async () => {
       const xml = reviews('noCondition', '').replace(/<bpmn:activationCondition[^>]*><\/bpmn:activationCondition>/, '');
       await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(xml), 'noCondition.bpmn').expect(201);
@@ -142,6 +142,14 @@ Feature('Complex gateways join by their activationCondition', () => {
       assert.deepEqual(
         res.body.problems.map((problem: { message: string }) => problem.message),
         ['complexGateway <Enough>: it joins without an activationCondition, which says when it fires'],
+      );
+    });
+    And('so is one whose activationCondition is text instead of an expression', async () => {
+      await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(reviews('textCondition', 'two of three')), 'textCondition.bpmn').expect(201);
+      const res = await t.as(DEMO).post('/api/processes/textCondition/instances').send({}).expect(400);
+      assert.deepEqual(
+        res.body.problems.map((problem: { message: string }) => problem.message),
+        ['complexGateway <Enough>: its activationCondition "two of three" is text, not an expression such as ${activationCount >= 2}'],
       );
     });
   });
