@@ -109,6 +109,43 @@ Feature('Complex gateways join by their activationCondition', () => {
     });
   });
 
+  Scenario('a token of the next cycle waits until the gateway has reset', () => {
+    let id: string;
+    const tasks = async (): Promise<OpenTask[]> => (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[];
+    const completeOne = async (elementId: string): Promise<void> => {
+      const task = (await tasks()).find((candidate) => candidate.elementId === elementId);
+      assert.ok(task, `no open task <${elementId}>`);
+      await t.as(DEMO).post(`/api/tasks/${task.id}/complete`).send({ variables: {} }).expect(204);
+    };
+    Given('the discriminator fired on review B and the reviews start over at once', async () => {
+      id = (await t.as(DEMO).post('/api/processes/discriminator/instances').send({ variables: {} }).expect(201)).body.id;
+      await complete(id, 'B');
+      await complete(id, 'Decide', { again: true });
+      // A and C of the first round still wait; the new round's tokens for them queue behind them
+      assert.deepEqual(await open(id), ['A', 'B', 'C']);
+    });
+    When('review B of the new round is done before the first round is', () => completeOne('B'));
+    Then('the gateway does not fire: it still waits for A and C of the first round', async () => {
+      assert.deepEqual(await open(id), ['A', 'C']);
+    });
+    When('A and C of the first round are done', async () => {
+      await completeOne('A');
+      await completeOne('C');
+    });
+    Then('their tokens are swallowed, the gateway resets, and the waiting B passes it: the decision of the new round', async () => {
+      assert.deepEqual(await open(id), ['A', 'C', 'Decide']);
+    });
+    When('the round ends', async () => {
+      await completeOne('A');
+      await completeOne('C');
+      await complete(id, 'Decide', { again: false });
+    });
+    Then('the instance completes', async () => {
+      assert.equal(await status(id), 'completed');
+      assert.equal(await runs(id, 'Decide'), 2);
+    });
+  });
+
   Scenario('two of three: the gateway waits until its condition holds', () => {
     let id: string;
     Given('the same branches joined with activationCount >= 2', async () => {
