@@ -4,7 +4,7 @@ import { BpmnModdle, type ModdleContext } from 'bpmn-moddle';
 import * as Elements from 'bpmn-elements';
 import serializer, { TypeResolver, type SerializedContext } from 'moddle-context-serializer';
 import { ValidationError, type Problem } from '../errors.ts';
-import { checkConstraints } from './import/constraints.ts';
+import { checkConstraints, rulesRefuse } from './import/constraints.ts';
 import { contained, describeDisplayOnly } from './import/display-only.ts';
 import { pruneForEngine } from './import/prune.ts';
 import { readProcesses, type ProcessModel } from './model.ts';
@@ -75,11 +75,11 @@ export async function parseBpmn(xml: string, scripts: ScriptLanguages = NO_SCRIP
     message: warning.message.split('\n')[0] ?? warning.message,
   }));
   const { processes, problems: found } = readProcesses(context, scripts);
-  // the rules of the specification refuse a file Baton would run; a file only to look at keeps them as warnings
-  const violations = checkConstraints(context);
-  const runs = processes.some((process) => process.executable);
-  let problems = [...(runs ? violations : []), ...found];
-  if (!runs) warnings.push(...violations);
+  // the rules of the specification refuse a file with an executable process (or none); one of processes marked only for viewing keeps them as warnings
+  const violations = checkConstraints(context, xml);
+  const refuse = rulesRefuse(context);
+  let problems = [...(refuse ? violations : []), ...found];
+  if (!refuse) warnings.push(...violations);
   if (problems.length) {
     // a refused file lists everything to change before it runs, in the order of the file
     const position = new Map([...contained(context.rootElement)].map((element, index) => [element.id, index]));

@@ -5,7 +5,9 @@ import { contained } from './display-only.ts';
 import { DATA_RULES } from './rules/data.ts';
 import { EVENT_RULES } from './rules/events.ts';
 import { FLOW_RULES } from './rules/flow.ts';
+import { loopMarkerCounts } from './rules/loop-markers.ts';
 import { is, isFlowNode, label, ref, type FileIndex, type Rule } from './rules/model.ts';
+import { SERVICE_RULES } from './rules/services.ts';
 
 /**
  * Rules of the BPMN 2.0 specification that a file must keep to be deployed at all, named as the
@@ -14,11 +16,22 @@ import { is, isFlowNode, label, ref, type FileIndex, type Rule } from './rules/m
  * problem names the rule, the element and what to change.
  */
 
-const RULES: Rule[] = [...FLOW_RULES, ...EVENT_RULES, ...DATA_RULES];
+const RULES: Rule[] = [...FLOW_RULES, ...EVENT_RULES, ...DATA_RULES, ...SERVICE_RULES];
 
-function index(context: ModdleContext): FileIndex {
-  const file: FileIndex = { outgoing: new Map(), incoming: new Map(), poolOf: new Map(), attached: new Map() };
+/**
+ * References whose type bpmn-moddle declares other than the specification: an ioBinding binds a
+ * data input and a data output of the callable element to an operation (BPMN 2.0, 10.2.5 and its
+ * XSD), where bpmn-moddle expects an input set and an output set.
+ */
+const SPECIFIED_TYPES: Record<string, string[]> = {
+  'bpmn:InputOutputBinding.inputDataRef': ['bpmn:DataInput', 'bpmn:InputSet'],
+  'bpmn:InputOutputBinding.outputDataRef': ['bpmn:DataOutput', 'bpmn:OutputSet'],
+};
+
+function index(context: ModdleContext, xml: string): FileIndex {
+  const file: FileIndex = { outgoing: new Map(), incoming: new Map(), poolOf: new Map(), attached: new Map(), listsFlows: false, loopMarkers: loopMarkerCounts(xml) };
   for (const element of contained(context.rootElement)) {
+    if (children(element, 'incoming').length || children(element, 'outgoing').length) file.listsFlows = true;
     if (is(element, 'bpmn:SequenceFlow')) {
       for (const [property, map] of [['sourceRef', file.outgoing], ['targetRef', file.incoming]] as const) {
         const end = ref(element, property);
@@ -35,8 +48,21 @@ function index(context: ModdleContext): FileIndex {
   return file;
 }
 
-/** Every violation of the rules in a parsed file, each naming its rule and element. */
-export function checkConstraints(context: ModdleContext): Problem[] {
+/**
+ * Whether the rules refuse a file rather than warn: when it has an executable process, or no process
+ * at all. The specification lets a non-executable process document behaviour "at a modeler-defined
+ * level of detail" (isExecutable, BPMN 2.0, 10.2.1), so a file whose processes are all marked so
+ * keeps its violations as warnings. A file without any process (only collaborations, conversations,
+ * choreographies or global tasks) claims no such allowance, and Baton has nothing in it to run: its
+ * rules hold in full, and such a file that breaks one is deployed only with view-only.
+ */
+export function rulesRefuse(context: ModdleContext): boolean {
+  const processes = children(context.rootElement, 'rootElements').filter((root) => is(root, 'bpmn:Process'));
+  return !processes.length || processes.some((process) => process.isExecutable === true);
+}
+
+/** Every violation of the rules in a parsed file (and its text), each naming its rule and element. */
+export function checkConstraints(context: ModdleContext, xml: string): Problem[] {
   const problems: Problem[] = [];
   const add = (rule: string, element: ModdleElement | undefined, message: string): void => {
     problems.push({ ...(element?.id ? { path: String(element.id) } : {}), message: `${rule}: ${element ? `${label(element)}: ` : ''}${message}` });
@@ -53,11 +79,12 @@ export function checkConstraints(context: ModdleContext): Problem[] {
     const target = context.elementsById[reference.id] as (ModdleElement & { $instanceOf?(type: string): boolean }) | undefined;
     const descriptor = (reference.element as { $descriptor?: { propertiesByName?: Record<string, { type?: string }> } }).$descriptor;
     const type = descriptor?.propertiesByName?.[reference.property]?.type;
-    if (target?.$instanceOf && type?.startsWith('bpmn:') && !target.$instanceOf(type)) {
+    const types = SPECIFIED_TYPES[`${reference.element.$type}.${reference.property.replace(/^bpmn:/, '')}`] ?? (type ? [type] : []);
+    if (target?.$instanceOf && type?.startsWith('bpmn:') && !types.some((allowed) => target.$instanceOf?.(allowed))) {
       add('REF', reference.element, `${reference.property.replace(/^bpmn:/, '')} <${reference.id}> is a ${target.$type.slice(5)}, not a ${type.slice(5)}`);
     }
   }
-  const file = index(context);
+  const file = index(context, xml);
   for (const element of contained(context.rootElement)) {
     if (!element.id && (isFlowNode(element) || children(context.rootElement, 'rootElements').includes(element) || is(element, 'bpmn:SequenceFlow'))) {
       add('EXT.003', undefined, `a ${element.$type.slice(5)}${element.name ? ` "${String(element.name)}"` : ''} has no id`);

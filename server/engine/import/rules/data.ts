@@ -1,12 +1,17 @@
 import type { ModdleElement } from 'bpmn-moddle';
 import { children } from '../../extensions.ts';
-import { definitionsOf, is, isExecutableProcess, label, NOT_FLOW_NODES, ref, type Rule } from './model.ts';
+import { definitionsOf, is, isActivity, isExecutableProcess, itemOf, label, NOT_FLOW_NODES, ref, sameItem, targetsEngine, type Rule } from './model.ts';
 
 /** Rules about data, resources, loops, expressions, text formats and collaborations. */
 
-// conditions of sequence flows and timer values are left out: modelers (Camunda's among them)
-// write them without xsi:type, and Camunda runs them
 const EXPRESSION_PROPERTIES = ['from', 'to', 'loopCondition', 'loopCardinality', 'completionCondition', 'activationCondition'];
+// timer values are checked unless the file is written for an engine that reads them without
+// xsi:type (targetsEngine); conditions of sequence flows are left out: modelers of many tools write
+// them without xsi:type, and engines (Camunda's, and betsy's execution tests) run them
+const TIMER_VALUES = ['timeDate', 'timeDuration', 'timeCycle'];
+// a number or a quoted text: a constant that is never a Boolean
+const CONSTANT = /^(-?\d+(\.\d+)?|"[^"]*"|'[^']*')$/;
+const words = (text: string): string => text.replace(/\s+/g, ' ').trim();
 const MIME = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i;
 const URI_CHARACTERS = /^([a-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9a-f]{2})*$/i;
 
@@ -56,6 +61,15 @@ export const DATA_RULES: Rule[] = [
         if (is(expression, 'bpmn:Expression')) return `its ${property} must be a formal expression in an executable process (xsi:type="tFormalExpression")`;
       }
       return null;
+    },
+  ],
+  [
+    'EXT.012',
+    ['bpmn:TimerEventDefinition'],
+    (e) => {
+      if (!isExecutableProcess(e) || targetsEngine(e)) return null;
+      const untyped = TIMER_VALUES.find((property) => is(ref(e, property), 'bpmn:Expression'));
+      return untyped ? `its ${untyped} must be a formal expression in an executable process (xsi:type="tFormalExpression")` : null;
     },
   ],
   [
@@ -135,6 +149,66 @@ export const DATA_RULES: Rule[] = [
       const [mine, theirs] = is(e, 'bpmn:InputSet') ? ['outputSetRefs', 'inputSetRefs'] : ['inputSetRefs', 'outputSetRefs'];
       const other = children(e, mine).find((set) => !children(set, theirs).includes(e));
       return other ? `it names <${String(other.id)}> in ${mine}, but <${String(other.id)}> does not name it back in ${theirs}` : null;
+    },
+  ],
+  [
+    'EXT.119',
+    ['bpmn:MessageFlow'],
+    (e) => {
+      const [source, target] = [ref(e, 'sourceRef'), ref(e, 'targetRef')];
+      if (source && is(source, 'bpmn:StartEvent', 'bpmn:IntermediateCatchEvent', 'bpmn:BoundaryEvent')) return `it starts at ${label(source)}, a catch event, which receives messages and sends none`;
+      if (target && is(target, 'bpmn:IntermediateThrowEvent', 'bpmn:EndEvent')) return `it ends at ${label(target)}, a throw event, which sends messages and receives none`;
+      return null;
+    },
+  ],
+  [
+    'EXT.027',
+    ['bpmn:Choreography', 'bpmn:GlobalChoreographyTask', 'bpmn:GlobalConversation'],
+    (e) => {
+      const used = children(e, 'choreographyRef')[0];
+      return used ? `it references the choreography <${String(used.id)}> (choreographyRef); only a collaboration refers to choreographies` : null;
+    },
+  ],
+  ['EXT.041', [], (e, file) => (isActivity(e) && (file.loopMarkers.get(String(e.id)) ?? 0) > 1 ? 'an activity has one loop marker: a standard loop or a multi-instance, not both' : null)],
+  [
+    'EXT.069',
+    ['bpmn:MultiInstanceLoopCharacteristics'],
+    (e) => {
+      const [collection, item] = [itemOf(ref(e, 'loopDataOutputRef')), itemOf(ref(e, 'outputDataItem'))];
+      return collection && item && !sameItem(collection, item, { collection: false })
+        ? `its outputDataItem holds a <${String(item.id)}>, not an item of the collection <${String(collection.id)}> its loopDataOutputRef holds`
+        : null;
+    },
+  ],
+  [
+    'EXT.072',
+    ['bpmn:ComplexBehaviorDefinition'],
+    (e) => {
+      const condition = String(ref(e, 'condition')?.body ?? '').trim();
+      // also as the body of an expression: ${23}, =23
+      const value = (/^\$\{([\s\S]*)\}$/.exec(condition)?.[1] ?? condition.replace(/^=/, '')).trim();
+      return CONSTANT.test(value) ? `its condition "${condition}" is a constant, not a Boolean condition` : null;
+    },
+  ],
+  [
+    'EXT.076',
+    ['bpmn:DataObjectReference'],
+    (e) => {
+      const [state, object] = [ref(e, 'dataState'), ref(e, 'dataObjectRef')];
+      if (typeof e.name !== 'string' || typeof state?.name !== 'string' || typeof object?.name !== 'string') return null;
+      // the name with the state, or the data object's name alone (modelers draw the state from dataState)
+      const expected = `${words(object.name)} [${words(state.name)}]`;
+      return [expected, words(object.name)].includes(words(e.name)) ? null : `a reference to the data object "${words(object.name)}" in the state "${words(state.name)}" is named "${expected}", not "${words(e.name)}"`;
+    },
+  ],
+  [
+    'EXT.091',
+    ['bpmn:DataInputAssociation', 'bpmn:DataOutputAssociation'],
+    (e) => {
+      if (e.transformation || children(e, 'assignment').length) return null;
+      const target = itemOf(ref(e, 'targetRef'));
+      const source = children(e, 'sourceRef').map(itemOf).find((item) => item && target && !sameItem(item, target, { collection: false }));
+      return source && target ? `it carries a <${String(source.id)}> into a <${String(target.id)}> without a transformation; both ends hold the same item, or a transformation converts it` : null;
     },
   ],
 ];

@@ -2,7 +2,7 @@ import type { ModdleElement } from 'bpmn-moddle';
 import { ISOInterval } from '@0dep/piso';
 import { children } from '../../extensions.ts';
 import { contained } from '../display-only.ts';
-import { definitionsOf, insideTransaction, is, isEventSubProcess, ref, scopeOf, type Rule } from './model.ts';
+import { definitionsOf, insideTransaction, is, isEventSubProcess, isExecutableProcess, itemOf, label, ref, sameItem, scopeOf, targetsEngine, type Rule } from './model.ts';
 
 /** Rules about events: which triggers each kind of event may have, timers, links, boundary events. */
 
@@ -18,7 +18,64 @@ function timerValue(definition: ModdleElement, property: string, parse: (text: s
   }
 }
 
+const THROW_EVENTS = ['bpmn:IntermediateThrowEvent', 'bpmn:EndEvent'];
+const EVENTS = ['bpmn:StartEvent', 'bpmn:IntermediateCatchEvent', 'bpmn:BoundaryEvent', ...THROW_EVENTS];
+
+/** The data a catch event receives (its data outputs) or a throw event sends (its data inputs), and its event definitions, in order. */
+function eventData(event: ModdleElement): { data: ModdleElement[]; kind: string; definitions: ModdleElement[] } {
+  const throws = is(event, ...THROW_EVENTS);
+  return {
+    data: children(event, throws ? 'dataInputs' : 'dataOutputs'),
+    kind: throws ? 'data input' : 'data output',
+    definitions: [...children(event, 'eventDefinitions'), ...children(event, 'eventDefinitionRef')],
+  };
+}
+
+/** The item definition of what an event definition carries: its message's item, or the structure of its signal, error or escalation. */
+function carried(definition: ModdleElement | undefined): ModdleElement | undefined {
+  if (is(definition, 'bpmn:MessageEventDefinition')) return ref(ref(definition, 'messageRef'), 'itemRef');
+  return ref(ref(definition, 'signalRef') ?? ref(definition, 'errorRef') ?? ref(definition, 'escalationRef'), 'structureRef');
+}
+
 export const EVENT_RULES: Rule[] = [
+  [
+    'EXT.093',
+    EVENTS,
+    (e) => {
+      const { data, kind, definitions } = eventData(e);
+      return data.length && data.length !== definitions.length ? `it has ${data.length} ${kind}(s) for ${definitions.length} event definition(s); an event with ${kind}s has one for each event definition` : null;
+    },
+  ],
+  [
+    'EXT.094',
+    EVENTS,
+    (e) => {
+      const { data, kind, definitions } = eventData(e);
+      for (const [index, element] of data.entries()) {
+        const [item, expected] = [itemOf(element), carried(definitions[index])];
+        if (item && expected && !sameItem(item, expected)) {
+          return `its ${kind} <${String(element.id)}> holds a <${String(item.id)}>, but its event definition ${definitions[index]?.id ? `<${String(definitions[index]?.id)}>` : `#${index + 1}`} carries a <${String(expected.id)}>`;
+        }
+      }
+      return null;
+    },
+  ],
+  [
+    'EXT.095',
+    EVENTS,
+    (e) => {
+      const borrowed = children(e, 'eventDefinitionRef').find((definition) => is(definition.$parent, ...THROW_EVENTS));
+      return borrowed?.$parent ? `it refers to the event definition <${String(borrowed.id)}> of ${label(borrowed.$parent)}; the event definitions of a throw event are valid only inside it` : null;
+    },
+  ],
+  [
+    'EXT.128',
+    ['bpmn:MessageEventDefinition'],
+    (e) =>
+      isExecutableProcess(e) && !e.operationRef && !targetsEngine(e)
+        ? 'a message event of an executable process names the operation it sends or receives (operationRef), unless the file is written for Camunda or Zeebe (their namespace declared), which bind it by the message name'
+        : null,
+  ],
   [
     'EXT.011',
     ['bpmn:IntermediateThrowEvent', 'bpmn:EndEvent'],

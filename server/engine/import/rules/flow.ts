@@ -1,6 +1,6 @@
 import type { ModdleElement } from 'bpmn-moddle';
 import { children } from '../../extensions.ts';
-import { definitionsOf, findProcess, is, isEventSubProcess, isFlowNode, label, ref, SCOPES, type Rule } from './model.ts';
+import { definitionsOf, findProcess, is, isEventSubProcess, isExecutableProcess, isFlowNode, label, ref, SCOPES, type Rule } from './model.ts';
 
 /** Rules about sequence flows, gateways and the scopes they run in. */
 export const FLOW_RULES: Rule[] = [
@@ -158,6 +158,26 @@ export const FLOW_RULES: Rule[] = [
       const source = ref(e, 'sourceRef');
       if (!e.conditionExpression || !source || /Gateway$|Event$/.test(source.$type)) return null;
       return (file.outgoing.get(source)?.length ?? 0) < 2 ? `it is the only flow leaving ${label(source)}; a conditional flow from an activity needs another outgoing flow` : null;
+    },
+  ],
+  [
+    'EXT.024',
+    ['bpmn:SequenceFlow'],
+    (e) => (e.isImmediate === false && isExecutableProcess(e) ? 'isImmediate="false" lets other activities run between its ends, which an executable process does not allow' : null),
+  ],
+  ['EXT.049', ['bpmn:ReceiveTask'], (e, file) => (e.instantiate === true && file.incoming.get(e)?.length ? 'a receive task that starts the process (instantiate="true") has no incoming sequence flows' : null)],
+  [
+    'EXT.079',
+    ['bpmn:SubProcess', 'bpmn:AdHocSubProcess', 'bpmn:Transaction'],
+    (e) => (e.ioSpecification ? 'a sub-process declares no data inputs and outputs (ioSpecification): it works on the data of the process around it' : null),
+  ],
+  [
+    'EXT.107',
+    ['bpmn:EndEvent'],
+    (e, file) => {
+      if (!file.incoming.get(e)?.length) return 'an end event needs an incoming sequence flow';
+      // a file that lists the flows of its flow nodes says in an end event's own list which flows end there
+      return file.listsFlows && !children(e, 'incoming').length ? 'an end event needs an incoming sequence flow, and its incoming list names none' : null;
     },
   ],
   [
