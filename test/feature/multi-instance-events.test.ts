@@ -36,7 +36,8 @@ const reviews = (key: string, loop: string): string =>
 Feature('Multi-instance activities throw the event of their behavior', () => {
   let t: TestBaton;
   before(async () => {
-    t = await startBaton();
+    // no engine kept between events: each one recovers from the store
+    t = await startBaton({ env: { BATON_LIVE_ENGINES: '0' } });
     await deploy(t.as(DEMO), reviews('eachReview', 'isSequential="true" behavior="None" noneBehaviorEventRef="InstanceDone"'), 'each.bpmn');
     await deploy(t.as(DEMO), reviews('firstReview', 'isSequential="false" behavior="One" oneBehaviorEventRef="InstanceDone"'), 'first.bpmn');
   });

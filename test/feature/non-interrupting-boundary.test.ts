@@ -48,7 +48,8 @@ const PARALLEL_SIGNAL = bpmn(
 Feature('Non-interrupting boundary events stay armed while their activity runs', () => {
   let t: TestBaton;
   before(async () => {
-    t = await startBaton();
+    // no engine kept between events: each one recovers from the store
+    t = await startBaton({ env: { BATON_LIVE_ENGINES: '0' } });
     await deploy(t.as(DEMO), REMINDERS, 'reminders.bpmn');
     await deploy(t.as(DEMO), PARALLEL_SIGNAL, 'parallel-signal.bpmn');
   });
