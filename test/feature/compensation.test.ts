@@ -68,7 +68,8 @@ interface OpenTask {
 Feature('A completed sub-process is compensated by its compensation event sub-process', () => {
   let t: TestBaton;
   before(async () => {
-    t = await startBaton();
+    // no engine kept between events: each one recovers from the store
+    t = await startBaton({ env: { BATON_LIVE_ENGINES: '0' } });
   });
   after(() => t.close());
 

@@ -49,7 +49,8 @@ interface OpenTask {
 Feature('Complex gateways join by their activationCondition', () => {
   let t: TestBaton;
   before(async () => {
-    t = await startBaton();
+    // no engine kept between events: each one recovers from the store
+    t = await startBaton({ env: { BATON_LIVE_ENGINES: '0' } });
   });
   after(() => t.close());
 
