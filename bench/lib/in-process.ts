@@ -31,7 +31,7 @@ export function inProcessBaton(dir?: string, other?: Store) {
   const log = pino({ level: 'silent' });
   const definitions = createDefinitionCache(store);
   let jobs: ReturnType<typeof createJobService> | null = null;
-  const executor = createExecutor({ store, definitions, clock, log, onJobs: (topics) => jobs?.notify(topics), liveEngines: Number(process.env.BATON_LIVE_ENGINES ?? 200) });
+  const executor = createExecutor({ store, definitions, clock, log, onJobs: (topics) => jobs?.notify(topics), liveEngines: Number(process.env.BATON_LIVE_ENGINES ?? 64) });
   jobs = createJobService({ store, executor, definitions, clock, retryPolicy: { retries: 3, intervalsMs: [10_000] } });
   return {
     dataDir,

@@ -66,7 +66,7 @@ const availableTopics = (record: InstanceRecord): string[] => [
 ];
 
 /** Creates the one place where instances change: load → run → save with CAS (DESIGN.md 1 and 2). */
-export function createExecutor({ store, definitions, clock, onJobs, log, notifier, onCommit, scripts, onThrown, liveEngines = 200 }: ExecutorDeps): Executor {
+export function createExecutor({ store, definitions, clock, onJobs, log, notifier, onCommit, scripts, onThrown, liveEngines = 64 }: ExecutorDeps): Executor {
   const engines = createLiveEngines(liveEngines);
   const announce = (record: InstanceRecord, thrown: ThrownEvent[]): void => {
     if (thrown.length) onThrown?.(record, thrown);

@@ -5,7 +5,15 @@ interface Entry {
   processKey: string;
   processVersion: number;
   engine: LiveEngine;
+  keptAt: number;
 }
+
+/**
+ * How long an engine is kept without its instance moving on: an engine takes 1.5–2.5 MB (bpmn-engine
+ * builds every element of the process), worth it for an instance whose workers answer within
+ * seconds, not for one that waits days for a manager.
+ */
+const IDLE_MS = 30_000;
 
 /**
  * The engines of the instances that ran most recently in this process, kept in memory so that
@@ -13,10 +21,20 @@ interface Entry {
  * engine's own work). An engine is used only when provably current: its state, variables and
  * timers equal the record just loaded from the store, so a change made by another node, a
  * transition that failed to save, or a change outside the engine all fall back to recovery.
- * At most `size` engines are kept (the least recently used are dropped); 0 keeps none.
+ * At most `size` engines are kept (the least recently used are dropped), each for at most
+ * IDLE_MS after its last event; 0 keeps none.
  */
 export function createLiveEngines(size: number) {
   const entries = new Map<string, Entry>();
+  /** drops the engines idle for too long (the map is in the order engines were kept) */
+  const sweep = (): void => {
+    const oldest = Date.now() - IDLE_MS;
+    for (const [id, entry] of entries) {
+      if (entry.keptAt > oldest) break;
+      entries.delete(id);
+    }
+  };
+  if (size > 0) setInterval(sweep, IDLE_MS / 3).unref();
   return {
     /** the live engine of `record` if it is current, taken out of the cache (the caller keeps it again once saved) */
     async take(record: InstanceRecord): Promise<LiveEngine | undefined> {
@@ -31,7 +49,7 @@ export function createLiveEngines(size: number) {
     keep(record: InstanceRecord, engine: LiveEngine | undefined): void {
       entries.delete(record.id);
       if (!engine || size <= 0 || record.status !== 'running') return;
-      entries.set(record.id, { processKey: record.processKey, processVersion: record.processVersion, engine });
+      entries.set(record.id, { processKey: record.processKey, processVersion: record.processVersion, engine, keptAt: Date.now() });
       if (entries.size > size) entries.delete(entries.keys().next().value as string);
     },
     /** forgets the engine of an instance (a transition that did not save) */

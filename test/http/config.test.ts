@@ -34,7 +34,7 @@ Feature('Baton reads its configuration from the environment', () => {
         publicUrl: 'http://localhost:3000',
         retryPolicy: { retries: 3, intervalsMs: [10_000] },
         scriptFormats: [],
-        liveEngines: 200,
+        liveEngines: 64,
         connectors: {
           enabled: ['sms', 'email', 'http'],
           twilio: null,
