@@ -65,84 +65,86 @@ interface OpenTask {
   elementId: string;
 }
 
-Feature('A completed sub-process is compensated by its compensation event sub-process', () => {
-  let t: TestBaton;
-  before(async () => {
-    // no engine kept between events: each one recovers from the store
-    t = await startBaton({ env: { BATON_LIVE_ENGINES: '0' } });
-  });
-  after(() => t.close());
+// each scenario twice: every event recovering the instance from the store, and on the engine kept in memory
+for (const liveEngines of ['0', '64']) {
+  Feature(`A completed sub-process is compensated by its compensation event sub-process (${liveEngines === '0' ? 'recovered from the store' : 'engines kept in memory'})`, () => {
+    let t: TestBaton;
+    before(async () => {
+      t = await startBaton({ env: { BATON_LIVE_ENGINES: liveEngines } });
+    });
+    after(() => t.close());
 
-  const deploy = async (xml: string, key: string): Promise<void> => {
-    await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(xml), `${key}.bpmn`).expect(201);
-    const { versions } = (await t.as(DEMO).get(`/api/processes/${key}`).expect(200)).body as { versions: { executable?: boolean; notExecuted?: unknown[] }[] };
-    assert.notEqual(versions[0]?.executable, false, JSON.stringify(versions[0]?.notExecuted));
-  };
-  const start = async (key: string): Promise<string> => (await t.as(DEMO).post(`/api/processes/${key}/instances`).send({ variables: {} }).expect(201)).body.id;
-  const open = async (id: string): Promise<string[]> =>
-    ((await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[]).map((task) => task.elementId).sort();
-  const complete = async (id: string, elementId: string, variables: Record<string, unknown> = {}): Promise<void> => {
-    const tasks = (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[];
-    const task = tasks.find((candidate) => candidate.elementId === elementId);
-    assert.ok(task, `no open task <${elementId}> (open: ${tasks.map((candidate) => candidate.elementId).join(', ')})`);
-    await t.as(DEMO).post(`/api/tasks/${task.id}/complete`).send({ variables }).expect(204);
-  };
-  const status = async (id: string): Promise<string> => (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body.status;
-  const completions = async (id: string, elementId: string): Promise<number> => {
-    const history = (await t.as(DEMO).get(`/api/instances/${id}/history`).expect(200)).body as { items?: { type: string; elementId: string }[] } | { type: string; elementId: string }[];
-    const events = Array.isArray(history) ? history : (history.items ?? []);
-    return events.filter((event) => event.type === 'element.completed' && event.elementId === elementId).length;
-  };
+    const deploy = async (xml: string, key: string): Promise<void> => {
+      await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(xml), `${key}.bpmn`).expect(201);
+      const { versions } = (await t.as(DEMO).get(`/api/processes/${key}`).expect(200)).body as { versions: { executable?: boolean; notExecuted?: unknown[] }[] };
+      assert.notEqual(versions[0]?.executable, false, JSON.stringify(versions[0]?.notExecuted));
+    };
+    const start = async (key: string): Promise<string> => (await t.as(DEMO).post(`/api/processes/${key}/instances`).send({ variables: {} }).expect(201)).body.id;
+    const open = async (id: string): Promise<string[]> =>
+      ((await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[]).map((task) => task.elementId).sort();
+    const complete = async (id: string, elementId: string, variables: Record<string, unknown> = {}): Promise<void> => {
+      const tasks = (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[];
+      const task = tasks.find((candidate) => candidate.elementId === elementId);
+      assert.ok(task, `no open task <${elementId}> (open: ${tasks.map((candidate) => candidate.elementId).join(', ')})`);
+      await t.as(DEMO).post(`/api/tasks/${task.id}/complete`).send({ variables }).expect(204);
+    };
+    const status = async (id: string): Promise<string> => (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body.status;
+    const completions = async (id: string, elementId: string): Promise<number> => {
+      const history = (await t.as(DEMO).get(`/api/instances/${id}/history`).expect(200)).body as { items?: { type: string; elementId: string }[] } | { type: string; elementId: string }[];
+      const events = Array.isArray(history) ? history : (history.items ?? []);
+      return events.filter((event) => event.type === 'element.completed' && event.elementId === elementId).length;
+    };
 
-  Scenario('compensation thrown after a review runs the event sub-process, whose throw runs the refund', () => {
-    let id: string;
-    Given('a trip booked in a sub-process, waiting for its review', async () => {
-      await deploy(REVIEWED, 'reviewedTrip');
-      id = await start('reviewedTrip');
-      assert.deepEqual(await open(id), ['Review']);
+    Scenario('compensation thrown after a review runs the event sub-process, whose throw runs the refund', () => {
+      let id: string;
+      Given('a trip booked in a sub-process, waiting for its review', async () => {
+        await deploy(REVIEWED, 'reviewedTrip');
+        id = await start('reviewedTrip');
+        assert.deepEqual(await open(id), ['Review']);
+      });
+      When('the review cancels the trip', () => complete(id, 'Review', { cancel: true }));
+      Then('the compensation event sub-process of the completed sub-process runs: an apology is due', async () => {
+        assert.deepEqual(await open(id), ['Apologise']);
+        assert.equal(await status(id), 'running');
+      });
+      When('the apology is made', () => complete(id, 'Apologise'));
+      Then('the compensation it throws runs the refund of the booking', async () => {
+        assert.deepEqual(await open(id), ['Refund']);
+      });
+      When('the refund is done', () => complete(id, 'Refund'));
+      Then('the instance completes, each handler run once', async () => {
+        assert.equal(await status(id), 'completed');
+        assert.equal(await completions(id, 'Refund'), 1);
+        assert.equal(await completions(id, 'Apologise'), 1);
+        assert.equal(await completions(id, 'Undone'), 1);
+      });
+      And('a trip that is kept is never compensated', async () => {
+        const kept = await start('reviewedTrip');
+        await complete(kept, 'Review', { cancel: false });
+        assert.equal(await status(kept), 'completed');
+        assert.equal(await completions(kept, 'Apologise'), 0);
+        assert.equal(await completions(kept, 'Refund'), 0);
+      });
     });
-    When('the review cancels the trip', () => complete(id, 'Review', { cancel: true }));
-    Then('the compensation event sub-process of the completed sub-process runs: an apology is due', async () => {
-      assert.deepEqual(await open(id), ['Apologise']);
-      assert.equal(await status(id), 'running');
-    });
-    When('the apology is made', () => complete(id, 'Apologise'));
-    Then('the compensation it throws runs the refund of the booking', async () => {
-      assert.deepEqual(await open(id), ['Refund']);
-    });
-    When('the refund is done', () => complete(id, 'Refund'));
-    Then('the instance completes, each handler run once', async () => {
-      assert.equal(await status(id), 'completed');
-      assert.equal(await completions(id, 'Refund'), 1);
-      assert.equal(await completions(id, 'Apologise'), 1);
-      assert.equal(await completions(id, 'Undone'), 1);
-    });
-    And('a trip that is kept is never compensated', async () => {
-      const kept = await start('reviewedTrip');
-      await complete(kept, 'Review', { cancel: false });
-      assert.equal(await status(kept), 'completed');
-      assert.equal(await completions(kept, 'Apologise'), 0);
-      assert.equal(await completions(kept, 'Refund'), 0);
+
+    Scenario('compensation thrown right after the sub-process, before it has left', () => {
+      let id: string;
+      Given('a trip cancelled as soon as it is booked', async () => {
+        await deploy(CANCELLED_AT_ONCE, 'cancelledTrip');
+        id = await start('cancelledTrip');
+      });
+      Then('the compensation event sub-process runs', async () => {
+        assert.deepEqual(await open(id), ['Apologise']);
+      });
+      When('the apology and the refund are done', async () => {
+        await complete(id, 'Apologise');
+        assert.deepEqual(await open(id), ['Refund']);
+        await complete(id, 'Refund');
+      });
+      Then('the instance completes', async () => {
+        assert.equal(await status(id), 'completed');
+        assert.equal(await completions(id, 'Refund'), 1);
+      });
     });
   });
-
-  Scenario('compensation thrown right after the sub-process, before it has left', () => {
-    let id: string;
-    Given('a trip cancelled as soon as it is booked', async () => {
-      await deploy(CANCELLED_AT_ONCE, 'cancelledTrip');
-      id = await start('cancelledTrip');
-    });
-    Then('the compensation event sub-process runs', async () => {
-      assert.deepEqual(await open(id), ['Apologise']);
-    });
-    When('the apology and the refund are done', async () => {
-      await complete(id, 'Apologise');
-      assert.deepEqual(await open(id), ['Refund']);
-      await complete(id, 'Refund');
-    });
-    Then('the instance completes', async () => {
-      assert.equal(await status(id), 'completed');
-      assert.equal(await completions(id, 'Refund'), 1);
-    });
-  });
-});
+}

@@ -46,149 +46,151 @@ interface OpenTask {
   elementId: string;
 }
 
-Feature('Complex gateways join by their activationCondition', () => {
-  let t: TestBaton;
-  before(async () => {
-    // no engine kept between events: each one recovers from the store
-    t = await startBaton({ env: { BATON_LIVE_ENGINES: '0' } });
-  });
-  after(() => t.close());
+// each scenario twice: every event recovering the instance from the store, and on the engine kept in memory
+for (const liveEngines of ['0', '64']) {
+  Feature(`Complex gateways join by their activationCondition (${liveEngines === '0' ? 'recovered from the store' : 'engines kept in memory'})`, () => {
+    let t: TestBaton;
+    before(async () => {
+      t = await startBaton({ env: { BATON_LIVE_ENGINES: liveEngines } });
+    });
+    after(() => t.close());
 
-  const deploy = async (xml: string, key: string): Promise<void> => {
-    await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(xml), `${key}.bpmn`).expect(201);
-    const { versions } = (await t.as(DEMO).get(`/api/processes/${key}`).expect(200)).body as { versions: { executable?: boolean; notExecuted?: unknown[] }[] };
-    assert.notEqual(versions[0]?.executable, false, JSON.stringify(versions[0]?.notExecuted));
-  };
-  const open = async (id: string): Promise<string[]> =>
-    ((await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[]).map((task) => task.elementId).sort();
-  const complete = async (id: string, elementId: string, variables: Record<string, unknown> = {}): Promise<void> => {
-    const tasks = (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[];
-    const task = tasks.find((candidate) => candidate.elementId === elementId);
-    assert.ok(task, `no open task <${elementId}> (open: ${tasks.map((candidate) => candidate.elementId).join(', ')})`);
-    await t.as(DEMO).post(`/api/tasks/${task.id}/complete`).send({ variables }).expect(204);
-  };
-  const status = async (id: string): Promise<string> => (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body.status;
-  const runs = async (id: string, elementId: string): Promise<number> => {
-    const history = (await t.as(DEMO).get(`/api/instances/${id}/history`).expect(200)).body as { items?: { type: string; elementId: string }[] } | { type: string; elementId: string }[];
-    const events = Array.isArray(history) ? history : (history.items ?? []);
-    return events.filter((event) => event.type === 'element.completed' && event.elementId === elementId).length;
-  };
-
-  Scenario('the discriminator: the first branch through, the other two swallowed, then the next cycle', () => {
-    let id: string;
-    Given('three review branches joined by a complex gateway with activationCount >= 1', async () => {
-      await deploy(reviews('discriminator', '${activationCount >= 1}'), 'discriminator');
-      id = (await t.as(DEMO).post('/api/processes/discriminator/instances').send({ variables: {} }).expect(201)).body.id;
-      assert.deepEqual(await open(id), ['A', 'B', 'C']);
-    });
-    When('the first review is done', () => complete(id, 'B'));
-    Then('the gateway fires at once: the decision waits beside the two other reviews', async () => {
-      assert.deepEqual(await open(id), ['A', 'C', 'Decide']);
-    });
-    When('the two other reviews are done', async () => {
-      await complete(id, 'C');
-      await complete(id, 'A');
-    });
-    Then('their tokens are swallowed: still one decision, no other task', async () => {
-      assert.deepEqual(await open(id), ['Decide']);
-      assert.equal(await status(id), 'running');
-    });
-    When('the reviews start over', () => complete(id, 'Decide', { again: true }));
-    Then('the gateway has reset: the first review of the new cycle passes it again', async () => {
-      assert.deepEqual(await open(id), ['A', 'B', 'C']);
-      await complete(id, 'A');
-      assert.deepEqual(await open(id), ['B', 'C', 'Decide']);
-    });
-    When('the rest of the cycle is done and the decision ends it', async () => {
-      await complete(id, 'B');
-      await complete(id, 'C');
-      await complete(id, 'Decide', { again: false });
-    });
-    Then('the instance completes, the decision made once per cycle', async () => {
-      assert.equal(await status(id), 'completed');
-      assert.equal(await runs(id, 'Decide'), 2);
-    });
-  });
-
-  Scenario('a token of the next cycle waits until the gateway has reset', () => {
-    let id: string;
-    const tasks = async (): Promise<OpenTask[]> => (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[];
-    const completeOne = async (elementId: string): Promise<void> => {
-      const task = (await tasks()).find((candidate) => candidate.elementId === elementId);
-      assert.ok(task, `no open task <${elementId}>`);
-      await t.as(DEMO).post(`/api/tasks/${task.id}/complete`).send({ variables: {} }).expect(204);
+    const deploy = async (xml: string, key: string): Promise<void> => {
+      await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(xml), `${key}.bpmn`).expect(201);
+      const { versions } = (await t.as(DEMO).get(`/api/processes/${key}`).expect(200)).body as { versions: { executable?: boolean; notExecuted?: unknown[] }[] };
+      assert.notEqual(versions[0]?.executable, false, JSON.stringify(versions[0]?.notExecuted));
     };
-    Given('the discriminator fired on review B and the reviews start over at once', async () => {
-      id = (await t.as(DEMO).post('/api/processes/discriminator/instances').send({ variables: {} }).expect(201)).body.id;
-      await complete(id, 'B');
-      await complete(id, 'Decide', { again: true });
-      // A and C of the first round still wait; the new round's tokens for them queue behind them
-      assert.deepEqual(await open(id), ['A', 'B', 'C']);
-    });
-    When('review B of the new round is done before the first round is', () => completeOne('B'));
-    Then('the gateway does not fire: it still waits for A and C of the first round', async () => {
-      assert.deepEqual(await open(id), ['A', 'C']);
-    });
-    When('A and C of the first round are done', async () => {
-      await completeOne('A');
-      await completeOne('C');
-    });
-    Then('their tokens are swallowed, the gateway resets, and the waiting B passes it: the decision of the new round', async () => {
-      assert.deepEqual(await open(id), ['A', 'C', 'Decide']);
-    });
-    When('the round ends', async () => {
-      await completeOne('A');
-      await completeOne('C');
-      await complete(id, 'Decide', { again: false });
-    });
-    Then('the instance completes', async () => {
-      assert.equal(await status(id), 'completed');
-      assert.equal(await runs(id, 'Decide'), 2);
-    });
-  });
+    const open = async (id: string): Promise<string[]> =>
+      ((await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[]).map((task) => task.elementId).sort();
+    const complete = async (id: string, elementId: string, variables: Record<string, unknown> = {}): Promise<void> => {
+      const tasks = (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[];
+      const task = tasks.find((candidate) => candidate.elementId === elementId);
+      assert.ok(task, `no open task <${elementId}> (open: ${tasks.map((candidate) => candidate.elementId).join(', ')})`);
+      await t.as(DEMO).post(`/api/tasks/${task.id}/complete`).send({ variables }).expect(204);
+    };
+    const status = async (id: string): Promise<string> => (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body.status;
+    const runs = async (id: string, elementId: string): Promise<number> => {
+      const history = (await t.as(DEMO).get(`/api/instances/${id}/history`).expect(200)).body as { items?: { type: string; elementId: string }[] } | { type: string; elementId: string }[];
+      const events = Array.isArray(history) ? history : (history.items ?? []);
+      return events.filter((event) => event.type === 'element.completed' && event.elementId === elementId).length;
+    };
 
-  Scenario('two of three: the gateway waits until its condition holds', () => {
-    let id: string;
-    Given('the same branches joined with activationCount >= 2', async () => {
-      await deploy(reviews('twoOfThree', '${activationCount >= 2}'), 'twoOfThree');
-      id = (await t.as(DEMO).post('/api/processes/twoOfThree/instances').send({ variables: {} }).expect(201)).body.id;
+    Scenario('the discriminator: the first branch through, the other two swallowed, then the next cycle', () => {
+      let id: string;
+      Given('three review branches joined by a complex gateway with activationCount >= 1', async () => {
+        await deploy(reviews('discriminator', '${activationCount >= 1}'), 'discriminator');
+        id = (await t.as(DEMO).post('/api/processes/discriminator/instances').send({ variables: {} }).expect(201)).body.id;
+        assert.deepEqual(await open(id), ['A', 'B', 'C']);
+      });
+      When('the first review is done', () => complete(id, 'B'));
+      Then('the gateway fires at once: the decision waits beside the two other reviews', async () => {
+        assert.deepEqual(await open(id), ['A', 'C', 'Decide']);
+      });
+      When('the two other reviews are done', async () => {
+        await complete(id, 'C');
+        await complete(id, 'A');
+      });
+      Then('their tokens are swallowed: still one decision, no other task', async () => {
+        assert.deepEqual(await open(id), ['Decide']);
+        assert.equal(await status(id), 'running');
+      });
+      When('the reviews start over', () => complete(id, 'Decide', { again: true }));
+      Then('the gateway has reset: the first review of the new cycle passes it again', async () => {
+        assert.deepEqual(await open(id), ['A', 'B', 'C']);
+        await complete(id, 'A');
+        assert.deepEqual(await open(id), ['B', 'C', 'Decide']);
+      });
+      When('the rest of the cycle is done and the decision ends it', async () => {
+        await complete(id, 'B');
+        await complete(id, 'C');
+        await complete(id, 'Decide', { again: false });
+      });
+      Then('the instance completes, the decision made once per cycle', async () => {
+        assert.equal(await status(id), 'completed');
+        assert.equal(await runs(id, 'Decide'), 2);
+      });
     });
-    When('one review is done', () => complete(id, 'C'));
-    Then('the gateway has not fired', async () => {
-      assert.deepEqual(await open(id), ['A', 'B']);
-    });
-    When('a second review is done', () => complete(id, 'A'));
-    Then('it fires once', async () => {
-      assert.deepEqual(await open(id), ['B', 'Decide']);
-    });
-    When('the last review is done and the decision ends the instance', async () => {
-      await complete(id, 'B');
-      assert.deepEqual(await open(id), ['Decide']);
-      await complete(id, 'Decide', { again: false });
-    });
-    Then('the instance completes', async () => {
-      assert.equal(await status(id), 'completed');
-      assert.equal(await runs(id, 'Decide'), 1);
-    });
-  });
 
-  Scenario('a complex gateway that joins without an activationCondition in the expression language', () => {
-    Then('it is deployed for viewing only, naming the gateway', async () => {
-      const xml = reviews('noCondition', '').replace(/<bpmn:activationCondition[^>]*><\/bpmn:activationCondition>/, '');
-      await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(xml), 'noCondition.bpmn').expect(201);
-      const res = await t.as(DEMO).post('/api/processes/noCondition/instances').send({}).expect(400);
-      assert.deepEqual(
-        res.body.problems.map((problem: { message: string }) => problem.message),
-        ['complexGateway <Enough>: it joins without an activationCondition, which says when it fires'],
-      );
+    Scenario('a token of the next cycle waits until the gateway has reset', () => {
+      let id: string;
+      const tasks = async (): Promise<OpenTask[]> => (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[];
+      const completeOne = async (elementId: string): Promise<void> => {
+        const task = (await tasks()).find((candidate) => candidate.elementId === elementId);
+        assert.ok(task, `no open task <${elementId}>`);
+        await t.as(DEMO).post(`/api/tasks/${task.id}/complete`).send({ variables: {} }).expect(204);
+      };
+      Given('the discriminator fired on review B and the reviews start over at once', async () => {
+        id = (await t.as(DEMO).post('/api/processes/discriminator/instances').send({ variables: {} }).expect(201)).body.id;
+        await complete(id, 'B');
+        await complete(id, 'Decide', { again: true });
+        // A and C of the first round still wait; the new round's tokens for them queue behind them
+        assert.deepEqual(await open(id), ['A', 'B', 'C']);
+      });
+      When('review B of the new round is done before the first round is', () => completeOne('B'));
+      Then('the gateway does not fire: it still waits for A and C of the first round', async () => {
+        assert.deepEqual(await open(id), ['A', 'C']);
+      });
+      When('A and C of the first round are done', async () => {
+        await completeOne('A');
+        await completeOne('C');
+      });
+      Then('their tokens are swallowed, the gateway resets, and the waiting B passes it: the decision of the new round', async () => {
+        assert.deepEqual(await open(id), ['A', 'C', 'Decide']);
+      });
+      When('the round ends', async () => {
+        await completeOne('A');
+        await completeOne('C');
+        await complete(id, 'Decide', { again: false });
+      });
+      Then('the instance completes', async () => {
+        assert.equal(await status(id), 'completed');
+        assert.equal(await runs(id, 'Decide'), 2);
+      });
     });
-    And('so is one whose activationCondition is text instead of an expression', async () => {
-      await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(reviews('textCondition', 'two of three')), 'textCondition.bpmn').expect(201);
-      const res = await t.as(DEMO).post('/api/processes/textCondition/instances').send({}).expect(400);
-      assert.deepEqual(
-        res.body.problems.map((problem: { message: string }) => problem.message),
-        ['complexGateway <Enough>: its activationCondition "two of three" is text, not an expression such as ${activationCount >= 2}'],
-      );
+
+    Scenario('two of three: the gateway waits until its condition holds', () => {
+      let id: string;
+      Given('the same branches joined with activationCount >= 2', async () => {
+        await deploy(reviews('twoOfThree', '${activationCount >= 2}'), 'twoOfThree');
+        id = (await t.as(DEMO).post('/api/processes/twoOfThree/instances').send({ variables: {} }).expect(201)).body.id;
+      });
+      When('one review is done', () => complete(id, 'C'));
+      Then('the gateway has not fired', async () => {
+        assert.deepEqual(await open(id), ['A', 'B']);
+      });
+      When('a second review is done', () => complete(id, 'A'));
+      Then('it fires once', async () => {
+        assert.deepEqual(await open(id), ['B', 'Decide']);
+      });
+      When('the last review is done and the decision ends the instance', async () => {
+        await complete(id, 'B');
+        assert.deepEqual(await open(id), ['Decide']);
+        await complete(id, 'Decide', { again: false });
+      });
+      Then('the instance completes', async () => {
+        assert.equal(await status(id), 'completed');
+        assert.equal(await runs(id, 'Decide'), 1);
+      });
+    });
+
+    Scenario('a complex gateway that joins without an activationCondition in the expression language', () => {
+      Then('it is deployed for viewing only, naming the gateway', async () => {
+        const xml = reviews('noCondition', '').replace(/<bpmn:activationCondition[^>]*><\/bpmn:activationCondition>/, '');
+        await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(xml), 'noCondition.bpmn').expect(201);
+        const res = await t.as(DEMO).post('/api/processes/noCondition/instances').send({}).expect(400);
+        assert.deepEqual(
+          res.body.problems.map((problem: { message: string }) => problem.message),
+          ['complexGateway <Enough>: it joins without an activationCondition, which says when it fires'],
+        );
+      });
+      And('so is one whose activationCondition is text instead of an expression', async () => {
+        await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(reviews('textCondition', 'two of three')), 'textCondition.bpmn').expect(201);
+        const res = await t.as(DEMO).post('/api/processes/textCondition/instances').send({}).expect(400);
+        assert.deepEqual(
+          res.body.problems.map((problem: { message: string }) => problem.message),
+          ['complexGateway <Enough>: its activationCondition "two of three" is text, not an expression such as ${activationCount >= 2}'],
+        );
+      });
     });
   });
-});
+}

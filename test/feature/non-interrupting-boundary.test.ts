@@ -45,53 +45,55 @@ const PARALLEL_SIGNAL = bpmn(
   '<bpmn:signal id="News" name="news" />',
 );
 
-Feature('Non-interrupting boundary events stay armed while their activity runs', () => {
-  let t: TestBaton;
-  before(async () => {
-    // no engine kept between events: each one recovers from the store
-    t = await startBaton({ env: { BATON_LIVE_ENGINES: '0' } });
-    await deploy(t.as(DEMO), REMINDERS, 'reminders.bpmn');
-    await deploy(t.as(DEMO), PARALLEL_SIGNAL, 'parallel-signal.bpmn');
-  });
-  after(() => t.close());
+// each scenario twice: every event recovering the instance from the store, and on the engine kept in memory
+for (const liveEngines of ['0', '64']) {
+  Feature(`Non-interrupting boundary events stay armed while their activity runs (${liveEngines === '0' ? 'recovered from the store' : 'engines kept in memory'})`, () => {
+    let t: TestBaton;
+    before(async () => {
+      t = await startBaton({ env: { BATON_LIVE_ENGINES: liveEngines } });
+      await deploy(t.as(DEMO), REMINDERS, 'reminders.bpmn');
+      await deploy(t.as(DEMO), PARALLEL_SIGNAL, 'parallel-signal.bpmn');
+    });
+    after(() => t.close());
 
-  const start = async (key: string): Promise<string> => (await t.as(DEMO).post(`/api/processes/${key}/instances`).send({}).expect(201)).body.id;
-  /** how often the boundary path ran to its end */
-  const noted = async (id: string): Promise<number> => {
-    const history = (await t.as(DEMO).get(`/api/instances/${id}/history`).expect(200)).body as HistoryEvent[] | { items: HistoryEvent[] };
-    const events = Array.isArray(history) ? history : history.items;
-    return events.filter((event) => event.type === 'element.completed' && event.elementId === 'Noted').length;
-  };
-  const reviews = async (id: string): Promise<{ id: string }[]> => (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items;
+    const start = async (key: string): Promise<string> => (await t.as(DEMO).post(`/api/processes/${key}/instances`).send({}).expect(201)).body.id;
+    /** how often the boundary path ran to its end */
+    const noted = async (id: string): Promise<number> => {
+      const history = (await t.as(DEMO).get(`/api/instances/${id}/history`).expect(200)).body as HistoryEvent[] | { items: HistoryEvent[] };
+      const events = Array.isArray(history) ? history : history.items;
+      return events.filter((event) => event.type === 'element.completed' && event.elementId === 'Noted').length;
+    };
+    const reviews = async (id: string): Promise<{ id: string }[]> => (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items;
 
-  Scenario('a message boundary event catches every message while the task waits', () => {
-    let id: string;
-    Given('a review waiting for its reviewer', async () => {
-      id = await start('reminders');
+    Scenario('a message boundary event catches every message while the task waits', () => {
+      let id: string;
+      Given('a review waiting for its reviewer', async () => {
+        id = await start('reminders');
+      });
+      When('two reminders arrive, each handled on a fresh engine', async () => {
+        await t.as(WORKER).post('/api/messages').send({ name: 'reminder', instanceId: id }).expect(200);
+        await t.as(WORKER).post('/api/messages').send({ name: 'reminder', instanceId: id }).expect(200);
+      });
+      Then('the boundary path ran twice and the review still waits', async () => {
+        assert.equal(await noted(id), 2);
+        assert.equal((await reviews(id)).length, 1);
+      });
+      When('the review is completed', async () => {
+        await t.as(DEMO).post(`/api/tasks/${(await reviews(id))[0]?.id}/complete`).send({ variables: {} }).expect(204);
+      });
+      Then('the instance completes and waits for no more reminders', async () => {
+        const view = (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body;
+        assert.equal(view.status, 'completed');
+        await t.as(WORKER).post('/api/messages').send({ name: 'reminder', instanceId: id }).expect(404);
+      });
     });
-    When('two reminders arrive, each handled on a fresh engine', async () => {
-      await t.as(WORKER).post('/api/messages').send({ name: 'reminder', instanceId: id }).expect(200);
-      await t.as(WORKER).post('/api/messages').send({ name: 'reminder', instanceId: id }).expect(200);
-    });
-    Then('the boundary path ran twice and the review still waits', async () => {
-      assert.equal(await noted(id), 2);
-      assert.equal((await reviews(id)).length, 1);
-    });
-    When('the review is completed', async () => {
-      await t.as(DEMO).post(`/api/tasks/${(await reviews(id))[0]?.id}/complete`).send({ variables: {} }).expect(204);
-    });
-    Then('the instance completes and waits for no more reminders', async () => {
-      const view = (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body;
-      assert.equal(view.status, 'completed');
-      await t.as(WORKER).post('/api/messages').send({ name: 'reminder', instanceId: id }).expect(404);
+
+    Scenario('a signal thrown on a parallel branch is caught once', () => {
+      Then('the boundary path ran once and the review still waits', async () => {
+        const id = await start('parallelSignal');
+        assert.equal(await noted(id), 1);
+        assert.equal((await reviews(id)).length, 1);
+      });
     });
   });
-
-  Scenario('a signal thrown on a parallel branch is caught once', () => {
-    Then('the boundary path ran once and the review still waits', async () => {
-      const id = await start('parallelSignal');
-      assert.equal(await noted(id), 1);
-      assert.equal((await reviews(id)).length, 1);
-    });
-  });
-});
+}
