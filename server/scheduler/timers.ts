@@ -56,20 +56,21 @@ export function createTimerScheduler(deps: { store: Store; executor: Executor; c
     }
   };
 
-  const loop = (): void => {
+  const loop = (delayMs: number): void => {
     handle = setTimeout(async () => {
       running = tick();
       await running.catch((err: unknown) => log.error({ err }, 'timer scheduler failed'));
       running = null;
-      if (handle) loop();
-    }, intervalMs);
+      if (handle) loop(intervalMs);
+    }, delayMs);
     handle.unref();
   };
 
   return {
     tick,
     start() {
-      if (!handle) loop();
+      // timers that fell due while no server ran fire at once
+      if (!handle) loop(0);
     },
     async stop() {
       if (handle) clearTimeout(handle);

@@ -12,8 +12,8 @@ const CAMUNDA_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/;
 const SALARY = readProcess('processes/salary/salary.bpmn');
 const INVOICE = readProcess('test/fixtures/camunda-modeler-invoice.bpmn');
 
-/** Waits for work done by the worker clients (not for timers): polls `check` until it passes. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+/** Waits for work done by the worker clients (not for timers): polls `check` until it passes. A client that began a 10 s long poll just before the test moved the clock fetches again only after it: 30 s leaves room for a loaded machine. */
+async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
