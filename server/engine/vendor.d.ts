@@ -33,3 +33,13 @@ declare module 'moddle-context-serializer' {
   export default function serializer(context: unknown, typeResolver: unknown): SerializedContext;
 }
 declare module 'bpmn-elements';
+
+declare module 'saxen' {
+  /** the sax parser bpmn-moddle reads XML with (only what Baton uses) */
+  export class Parser {
+    on(event: 'openTag', handler: (name: string, attributes: () => Record<string, string>, decode: unknown, selfClosing: boolean) => void): this;
+    on(event: 'closeTag', handler: (name: string, decode: unknown, selfClosing: boolean) => void): this;
+    on(event: 'error' | 'warn', handler: (err: Error) => void): this;
+    parse(xml: string): this;
+  }
+}
