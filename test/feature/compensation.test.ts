@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { DEMO, bpmn, startBaton, type TestBaton } from '../helpers/baton.ts';
+import { bpmn, startBaton, type TestBaton } from '../helpers/baton.ts';
+import { instanceSteps } from '../helpers/instance-steps.ts';
 
 /**
  * Compensation of a completed sub-process by its compensation event sub-process (BPMN 2.0,
@@ -60,11 +61,6 @@ const CANCELLED_AT_ONCE = booking(
     <bpmn:endEvent id="Undone" />`,
 );
 
-interface OpenTask {
-  id: string;
-  elementId: string;
-}
-
 // each scenario twice: every event recovering the instance from the store, and on the engine kept in memory
 for (const liveEngines of ['0', '64']) {
   Feature(`A completed sub-process is compensated by its compensation event sub-process (${liveEngines === '0' ? 'recovered from the store' : 'engines kept in memory'})`, () => {
@@ -74,26 +70,7 @@ for (const liveEngines of ['0', '64']) {
     });
     after(() => t.close());
 
-    const deploy = async (xml: string, key: string): Promise<void> => {
-      await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(xml), `${key}.bpmn`).expect(201);
-      const { versions } = (await t.as(DEMO).get(`/api/processes/${key}`).expect(200)).body as { versions: { executable?: boolean; notExecuted?: unknown[] }[] };
-      assert.notEqual(versions[0]?.executable, false, JSON.stringify(versions[0]?.notExecuted));
-    };
-    const start = async (key: string): Promise<string> => (await t.as(DEMO).post(`/api/processes/${key}/instances`).send({ variables: {} }).expect(201)).body.id;
-    const open = async (id: string): Promise<string[]> =>
-      ((await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[]).map((task) => task.elementId).sort();
-    const complete = async (id: string, elementId: string, variables: Record<string, unknown> = {}): Promise<void> => {
-      const tasks = (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[];
-      const task = tasks.find((candidate) => candidate.elementId === elementId);
-      assert.ok(task, `no open task <${elementId}> (open: ${tasks.map((candidate) => candidate.elementId).join(', ')})`);
-      await t.as(DEMO).post(`/api/tasks/${task.id}/complete`).send({ variables }).expect(204);
-    };
-    const status = async (id: string): Promise<string> => (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body.status;
-    const completions = async (id: string, elementId: string): Promise<number> => {
-      const history = (await t.as(DEMO).get(`/api/instances/${id}/history`).expect(200)).body as { items?: { type: string; elementId: string }[] } | { type: string; elementId: string }[];
-      const events = Array.isArray(history) ? history : (history.items ?? []);
-      return events.filter((event) => event.type === 'element.completed' && event.elementId === elementId).length;
-    };
+    const { deploy, start, open, complete, status, completions } = instanceSteps(() => t);
 
     Scenario('compensation thrown after a review runs the event sub-process, whose throw runs the refund', () => {
       let id: string;

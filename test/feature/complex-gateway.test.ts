@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { DEMO, bpmn, startBaton, type TestBaton } from '../helpers/baton.ts';
+import { instanceSteps } from '../helpers/instance-steps.ts';
 
 /**
  * Complex gateways that join (BPMN 2.0, 13.4.5), through the REST API: the gateway fires once its
@@ -41,11 +42,6 @@ const reviews = (key: string, activation: string) =>
     <bpmn:endEvent id="End" />`,
   );
 
-interface OpenTask {
-  id: string;
-  elementId: string;
-}
-
 // each scenario twice: every event recovering the instance from the store, and on the engine kept in memory
 for (const liveEngines of ['0', '64']) {
   Feature(`Complex gateways join by their activationCondition (${liveEngines === '0' ? 'recovered from the store' : 'engines kept in memory'})`, () => {
@@ -55,25 +51,7 @@ for (const liveEngines of ['0', '64']) {
     });
     after(() => t.close());
 
-    const deploy = async (xml: string, key: string): Promise<void> => {
-      await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(xml), `${key}.bpmn`).expect(201);
-      const { versions } = (await t.as(DEMO).get(`/api/processes/${key}`).expect(200)).body as { versions: { executable?: boolean; notExecuted?: unknown[] }[] };
-      assert.notEqual(versions[0]?.executable, false, JSON.stringify(versions[0]?.notExecuted));
-    };
-    const open = async (id: string): Promise<string[]> =>
-      ((await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[]).map((task) => task.elementId).sort();
-    const complete = async (id: string, elementId: string, variables: Record<string, unknown> = {}): Promise<void> => {
-      const tasks = (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[];
-      const task = tasks.find((candidate) => candidate.elementId === elementId);
-      assert.ok(task, `no open task <${elementId}> (open: ${tasks.map((candidate) => candidate.elementId).join(', ')})`);
-      await t.as(DEMO).post(`/api/tasks/${task.id}/complete`).send({ variables }).expect(204);
-    };
-    const status = async (id: string): Promise<string> => (await t.as(DEMO).get(`/api/instances/${id}`).expect(200)).body.status;
-    const runs = async (id: string, elementId: string): Promise<number> => {
-      const history = (await t.as(DEMO).get(`/api/instances/${id}/history`).expect(200)).body as { items?: { type: string; elementId: string }[] } | { type: string; elementId: string }[];
-      const events = Array.isArray(history) ? history : (history.items ?? []);
-      return events.filter((event) => event.type === 'element.completed' && event.elementId === elementId).length;
-    };
+    const { deploy, open, complete, status, completions: runs } = instanceSteps(() => t);
 
     Scenario('the discriminator: the first branch through, the other two swallowed, then the next cycle', () => {
       let id: string;
@@ -113,12 +91,6 @@ for (const liveEngines of ['0', '64']) {
 
     Scenario('a token of the next cycle waits until the gateway has reset', () => {
       let id: string;
-      const tasks = async (): Promise<OpenTask[]> => (await t.as(DEMO).get(`/api/tasks?instanceId=${id}`).expect(200)).body.items as OpenTask[];
-      const completeOne = async (elementId: string): Promise<void> => {
-        const task = (await tasks()).find((candidate) => candidate.elementId === elementId);
-        assert.ok(task, `no open task <${elementId}>`);
-        await t.as(DEMO).post(`/api/tasks/${task.id}/complete`).send({ variables: {} }).expect(204);
-      };
       Given('the discriminator fired on review B and the reviews start over at once', async () => {
         id = (await t.as(DEMO).post('/api/processes/discriminator/instances').send({ variables: {} }).expect(201)).body.id;
         await complete(id, 'B');
@@ -126,20 +98,20 @@ for (const liveEngines of ['0', '64']) {
         // A and C of the first round still wait; the new round's tokens for them queue behind them
         assert.deepEqual(await open(id), ['A', 'B', 'C']);
       });
-      When('review B of the new round is done before the first round is', () => completeOne('B'));
+      When('review B of the new round is done before the first round is', () => complete(id, 'B'));
       Then('the gateway does not fire: it still waits for A and C of the first round', async () => {
         assert.deepEqual(await open(id), ['A', 'C']);
       });
       When('A and C of the first round are done', async () => {
-        await completeOne('A');
-        await completeOne('C');
+        await complete(id, 'A');
+        await complete(id, 'C');
       });
       Then('their tokens are swallowed, the gateway resets, and the waiting B passes it: the decision of the new round', async () => {
         assert.deepEqual(await open(id), ['A', 'C', 'Decide']);
       });
       When('the round ends', async () => {
-        await completeOne('A');
-        await completeOne('C');
+        await complete(id, 'A');
+        await complete(id, 'C');
         await complete(id, 'Decide', { again: false });
       });
       Then('the instance completes', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { HistoryEvent } from '../helpers/api-types.ts';
 import { DEMO, MARY, WORKER, deploy, fetchTasks, readProcess, startBaton, type TestBaton } from '../helpers/baton.ts';
 
 /**
@@ -55,9 +56,9 @@ Feature('A kept engine runs an instance only while it is current', () => {
       const instance = await b.as(DEMO).get(`/api/instances/${instanceId}`).expect(200);
       assert.equal(instance.body.status, 'completed');
       const history = await b.as(DEMO).get(`/api/instances/${instanceId}/history`).expect(200);
-      const completed = (history.body.items ?? history.body).filter((event: { type: string }) => event.type === 'element.completed').map((event: { elementId: string }) => event.elementId);
+      const completed = (history.body as HistoryEvent[]).filter((event) => event.type === 'element.completed').map((event) => event.elementId);
       for (const id of ['CalculateSalaryBase', 'CalculateBonus', 'JoinCalculations', 'ApproveBonus', 'RecordPayroll', 'SalaryPaid']) {
-        assert.equal(completed.filter((done: string) => done === id).length, 1, id);
+        assert.equal(completed.filter((done) => done === id).length, 1, id);
       }
     });
   });
