@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pLimit from 'p-limit';
 import pino from 'pino';
 import type { User } from '../auth/users.ts';
 import { createBaton, type Baton } from '../baton.ts';
@@ -171,26 +172,29 @@ export async function runSuite(dir: string, options: { concurrency?: number; onT
   const jobs = tests.flatMap((test) => test.cases.map((_, index) => ({ test, index })));
   const byTest = new Map<BetsyTest, CaseResult[]>();
   const results: TestResult[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const job = jobs[next++] as { test: BetsyTest; index: number };
-      let outcome: CaseResult;
-      try {
-        outcome = await runCase(dir, job.test, job.index);
-      } catch (err) {
-        outcome = { test: job.test.name, group: job.test.group, case: job.index + 1, passed: false, expected: job.test.cases[job.index]?.expectedTrace ?? [], actual: [], detail: `harness: ${(err as Error).stack ?? err}` };
-      }
-      const done = [...(byTest.get(job.test) ?? []), outcome];
-      byTest.set(job.test, done);
-      if (done.length === job.test.cases.length) {
-        const result: TestResult = { name: job.test.name, group: job.test.group, passed: done.every((c) => c.passed), cases: done.sort((a, b) => a.case - b.case) };
-        results.push(result);
-        options.onTest?.(result, results.length, tests.length);
-      }
+  const limit = pLimit(Math.max(1, options.concurrency ?? 4));
+  const finish = (job: { test: BetsyTest; index: number }, outcome: CaseResult): void => {
+    const done = [...(byTest.get(job.test) ?? []), outcome];
+    byTest.set(job.test, done);
+    if (done.length === job.test.cases.length) {
+      const result: TestResult = { name: job.test.name, group: job.test.group, passed: done.every((c) => c.passed), cases: done.sort((a, b) => a.case - b.case) };
+      results.push(result);
+      options.onTest?.(result, results.length, tests.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  await Promise.all(
+    jobs.map((job) =>
+      limit(async () => {
+        let outcome: CaseResult;
+        try {
+          outcome = await runCase(dir, job.test, job.index);
+        } catch (err) {
+          outcome = { test: job.test.name, group: job.test.group, case: job.index + 1, passed: false, expected: job.test.cases[job.index]?.expectedTrace ?? [], actual: [], detail: `harness: ${(err as Error).stack ?? err}` };
+        }
+        finish(job, outcome);
+      }),
+    ),
+  );
   return tests.map((test) => results.find((r) => r.name === test.name && r.group === test.group) as TestResult);
 }
 

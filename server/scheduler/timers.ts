@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { Executor } from '../instances/executor.ts';
 import type { Store } from '../store/types.ts';
@@ -30,20 +31,20 @@ export function createTimerScheduler(deps: { store: Store; executor: Executor; c
 
   /** fires the due timers of some instances, several at a time: their saves share the store's commits */
   const fireAll = async (instanceIds: string[]): Promise<number> => {
-    let next = 0;
-    let fired = 0;
-    const worker = async (): Promise<void> => {
-      while (next < instanceIds.length) {
-        const instanceId = instanceIds[next++] as string;
-        try {
-          if (await fireOne(instanceId)) fired++;
-        } catch (err) {
-          log.error({ err, instanceId }, 'timer could not fire');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, instanceIds.length) }, worker));
-    return fired;
+    const limit = pLimit(CONCURRENCY);
+    const fired = await Promise.all(
+      instanceIds.map((instanceId) =>
+        limit(async () => {
+          try {
+            return await fireOne(instanceId);
+          } catch (err) {
+            log.error({ err, instanceId }, 'timer could not fire');
+            return false;
+          }
+        }),
+      ),
+    );
+    return fired.filter(Boolean).length;
   };
 
   const tick = async (): Promise<number> => {
