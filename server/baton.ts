@@ -168,6 +168,7 @@ export async function createBaton(
         const done = await Promise.race([closed.then(() => true), new Promise((resolve) => setTimeout(resolve, 50, false))]);
         if (done) break;
       }
+      executor.close();
       await store.close();
     },
   };

@@ -1,7 +1,11 @@
 /**
  * W4, restart: W3's data plus 1,000 instances whose reminder timer fell due while no server ran.
  * A fresh server process: time from its start to GET /health ok, and until every due timer fired.
+ * Beside it, in the same run, bare bpmn-engine fires as many reminders in this process (recover,
+ * resume, run until "Remind managers" waits, serialize): the foundation's own floor.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { createSqliteStore } from '../../server/store/sqlite/index.ts';
 import { barChart } from '../lib/chart.ts';
 import type { WorkloadResult } from '../lib/results.ts';
@@ -9,9 +13,21 @@ import { progress, scaled } from '../lib/scale.ts';
 import { copyInstances, templatesOf } from '../lib/seed.ts';
 import { startServers } from '../lib/servers.ts';
 import { round } from '../lib/stats.ts';
+import { bareWaitingState, fireBareReminder } from './bare-engine.ts';
 import { waitingData } from './waiting.ts';
 
+const SALARY_XML = fs.readFileSync(path.join(import.meta.dirname, '../../processes/salary/salary.bpmn'), 'utf8');
+
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** ms bare bpmn-engine takes to fire `count` due reminders, one instance after another, after a warm-up */
+async function bareEngineTimersMs(count: number): Promise<number> {
+  const waiting = await bareWaitingState(SALARY_XML);
+  for (let i = 0; i < 20; i++) await fireBareReminder(SALARY_XML, waiting);
+  const started = performance.now();
+  for (let i = 0; i < count; i++) await fireBareReminder(SALARY_XML, waiting);
+  return performance.now() - started;
+}
 
 export async function w4(scale: number): Promise<WorkloadResult> {
   const data = await waitingData(scale);
@@ -36,20 +52,26 @@ export async function w4(scale: number): Promise<WorkloadResult> {
       const reminders = await store.findLockableJobs(['notify.email'], new Date().toISOString(), due * 2);
       if (reminders.length < due) throw new Error(`W4: ${reminders.length} reminders for ${due} fired timers`);
       progress(`W4: healthy after ${Math.round(healthyMs)} ms, ${due} timers fired after ${Math.round(firedMs)} ms`);
+      await server.stop();
+      const bareMs = await bareEngineTimersMs(due);
+      progress(`W4: bare bpmn-engine fired ${due} reminders in ${Math.round(bareMs)} ms`);
       return {
         metrics: {
           'w4.healthyMs': Math.round(healthyMs),
           'w4.timersFiredMs': Math.round(firedMs),
+          'w4.bareEngineTimersMs': Math.round(bareMs),
           'w4.dueTimers': due,
           'w4.waitingInstances': data.instances + due,
         },
         details: {
           timersPerSecondAfterHealthy: round(due / ((firedMs - healthyMs) / 1000)),
-          note: 'from spawning `node --import tsx server/main.ts` (health polled every 50 ms); timers counted fired when no instance has a due timer and each has its reminder job',
+          bareEngineTimersPerSecond: round(due / (bareMs / 1000)),
+          note: 'from spawning `node --import tsx server/main.ts` (health polled every 50 ms); timers counted fired when no instance has a due timer and each has its reminder job. bareEngineTimersMs: bare bpmn-engine in the bench process, after the server stopped, firing as many reminders one instance after another (recover, resume, run until "Remind managers" waits, serialize the state), no store',
         },
         chart: barChart(`W4: restart with ${data.instances + due} instances, ${due} timers due`, 'ms from process start', [
           { label: '/health ok', value: Math.round(healthyMs) },
           { label: 'every due timer fired', value: Math.round(firedMs) },
+          { label: `bare bpmn-engine: ${due} reminders fired (no store, no start)`, value: Math.round(bareMs) },
         ]),
       };
     } finally {

@@ -37,6 +37,8 @@ export interface Executor {
    * winner's record (and may then refuse with a 409).
    */
   transition<T>(instanceId: string, decide: (record: InstanceRecord) => Step<T>): Promise<T>;
+  /** drops the engines kept in memory (the server closes) */
+  close(): void;
 }
 
 export interface ExecutorDeps {
@@ -193,6 +195,8 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
   };
 
   return {
+    close: () => engines.close(),
+
     async start({ key, version, variables, businessKey, user }) {
       const process = await definitions.compiled(key, version);
       const now = clock();

@@ -34,7 +34,7 @@ export function createLiveEngines(size: number) {
       entries.delete(id);
     }
   };
-  if (size > 0) setInterval(sweep, IDLE_MS / 3).unref();
+  const sweeper = size > 0 ? setInterval(sweep, IDLE_MS / 3).unref() : undefined;
   return {
     /** the live engine of `record` if it is current, taken out of the cache (the caller keeps it again once saved) */
     async take(record: InstanceRecord): Promise<LiveEngine | undefined> {
@@ -55,6 +55,11 @@ export function createLiveEngines(size: number) {
     /** forgets the engine of an instance (a transition that did not save) */
     drop(instanceId: string): void {
       entries.delete(instanceId);
+    },
+    /** drops every kept engine and stops sweeping (the server closes) */
+    close(): void {
+      clearInterval(sweeper);
+      entries.clear();
     },
   };
 }
