@@ -12,7 +12,7 @@ export interface TimerScheduler {
 
 const BATCH = 100;
 /** instances whose timers fire at the same time */
-const CONCURRENCY = Number(process.env.TC ?? 8);
+const CONCURRENCY = 8;
 
 /**
  * Fires durable timers: finds instances with a due timer and resumes each with a compare-and-set,
