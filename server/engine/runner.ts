@@ -353,8 +353,6 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     replaying = false;
     apply();
   }
-  await settle();
-  await signalParallelBranches();
 
   /**
    * A signal reaches every catch event waiting for it (BPMN 2.0, 10.5.1), also on the parallel
@@ -454,6 +452,13 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     }
   }
 
+  /** lets the run go on until every token waits, and reports where the instance stands */
+  async function finish(): Promise<RunResult> {
+    await settle();
+    await signalParallelBranches();
+    return report();
+  }
+
   /** the engine's state as the store keeps it: without the definition, parsed once per version */
   async function currentState(): Promise<Json> {
     const state = (await engine.getState()) as unknown as { definitions: { source?: unknown }[] };
@@ -501,11 +506,9 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
       ownSignals = [];
       steps = 0;
       apply();
-      await settle();
-      await signalParallelBranches();
-      return report();
+      return finish();
     },
   };
 
-  return report();
+  return finish();
 }
