@@ -83,6 +83,7 @@ interface JoinMessage {
 
 interface JoinContext {
   getActivities(scopeId?: string): { id: string; status?: string }[];
+  getInboundSequenceFlows(id: string): { sourceId: string }[];
   getOutboundSequenceFlows(id: string): { targetId: string }[];
 }
 
@@ -126,11 +127,7 @@ function joinActivity(): ActivityConstructor {
     }
 
     private inboundSources(): string[] {
-      const sources = new Set<string>();
-      for (const activity of this.context.getActivities()) {
-        if (this.context.getOutboundSequenceFlows(activity.id).some((flow) => flow.targetId === this.id)) sources.add(activity.id);
-      }
-      return [...sources];
+      return [...new Set(this.context.getInboundSequenceFlows(this.id).map((flow) => flow.sourceId))];
     }
 
     /**

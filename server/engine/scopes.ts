@@ -177,7 +177,6 @@ export function createScopeTracker(process: CompiledProcess, typeOf: (id: string
     }
   };
 
-
   return {
     entered(api: Api): void {
       alive.set(api.executionId, api);
@@ -199,8 +198,9 @@ export function createScopeTracker(process: CompiledProcess, typeOf: (id: string
     },
     left(api: Api, live: boolean): void {
       alive.delete(api.executionId);
-      if (live) rearm(api);
-      if (live) disarmIfDone(api);
+      if (!live) return;
+      rearm(api);
+      disarmIfDone(api);
     },
     /** after recovery: what runs, and which event sub-processes are still armed */
     recovered(postponed: Api[]): void {
