@@ -3,6 +3,7 @@ import * as Elements from 'bpmn-elements';
 import * as TaskElements from 'bpmn-elements/tasks';
 import { ComplexJoinGateway } from './complex-gateway.ts';
 import { SubProcess } from './compensation.ts';
+import { PassTokenOn } from './gateway-behaviour.ts';
 
 /**
  * Where bpmn-elements departs from the BPMN 2.0 specification, Baton's own behaviours, handed to
@@ -53,18 +54,6 @@ interface LoopBehaviour {
 type ActivityConstructor = new (behaviour: unknown, definition: object, context: unknown) => object;
 const library = Elements as unknown as { Activity: ActivityConstructor };
 
-/** What an inclusive gateway does once it fires: bpmn-elements' own gateway behaviour. */
-function InclusiveGatewayBehaviour(this: { broker: Broker }, activity: { broker: Broker }) {
-  this.broker = activity.broker;
-}
-InclusiveGatewayBehaviour.prototype.execute = function execute(this: { broker: Broker }, message: { content: Record<string, unknown> }) {
-  this.broker.publish('execution', 'execute.completed', { ...message.content });
-};
-
-interface Broker {
-  publish(exchange: string, routingKey: string, content: object): void;
-}
-
 /**
  * Inclusive gateways join (BPMN 2.0, 13.4.4): with several incoming flows the gateway fires once,
  * when every incoming flow has a token or can no longer get one — bpmn-elements fired once per
@@ -72,7 +61,7 @@ interface Broker {
  * done (dead-path elimination).
  */
 function InclusiveGateway(activityDef: object, context: unknown) {
-  return new Join(InclusiveGatewayBehaviour, { ...activityDef, isParallelGateway: true }, context);
+  return new Join(PassTokenOn, { ...activityDef, isParallelGateway: true }, context);
 }
 
 interface JoinMessage {
@@ -167,16 +156,9 @@ const Join = joinActivity();
 
 /** Parallel gateways join with {@link joinActivity}. */
 function ParallelGateway(activityDef: object, context: unknown) {
-  return new Join(ParallelGatewayBehaviour, { ...activityDef, isParallelGateway: true }, context);
+  return new Join(PassTokenOn, { ...activityDef, isParallelGateway: true }, context);
 }
 
-/** What a parallel gateway does once it fires: pass the token on. */
-function ParallelGatewayBehaviour(this: { broker: Broker }, activity: { broker: Broker }) {
-  this.broker = activity.broker;
-}
-ParallelGatewayBehaviour.prototype.execute = function execute(this: { broker: Broker }, message: { content: Record<string, unknown> }) {
-  this.broker.publish('execution', 'execute.completed', { ...message.content });
-};
 
 interface QuantityDefinition {
   behaviour?: { startQuantity?: unknown; completionQuantity?: unknown };

@@ -1,4 +1,5 @@
 import * as Elements from 'bpmn-elements';
+import { PassTokenOn } from './gateway-behaviour.ts';
 
 /**
  * Complex gateways that join (BPMN 2.0, 13.4.5): the gateway waits (state waiting-for-start)
@@ -126,19 +127,7 @@ function complexJoin(): ActivityConstructor {
 
 const ComplexJoin = complexJoin();
 
-/** What a complex gateway does each time it runs: pass the token on (or, at a reset, nothing). */
-function ComplexGatewayBehaviour(this: { broker: Broker }, activity: { broker: Broker }) {
-  this.broker = activity.broker;
-}
-ComplexGatewayBehaviour.prototype.execute = function execute(this: { broker: Broker }, message: { content: Record<string, unknown> }) {
-  this.broker.publish('execution', 'execute.completed', { ...message.content });
-};
-
-interface Broker {
-  publish(exchange: string, routingKey: string, content: object): void;
-}
-
 /** A complex gateway with several incoming flows, joining as {@link complexJoin} describes. */
 export function ComplexJoinGateway(activityDef: object, context: unknown): object {
-  return new ComplexJoin(ComplexGatewayBehaviour, { ...activityDef, isParallelGateway: true }, context);
+  return new ComplexJoin(PassTokenOn, { ...activityDef, isParallelGateway: true }, context);
 }
