@@ -120,8 +120,6 @@ function checkTimer(element: ModdleElement, definition: ModdleElement, problems:
 }
 
 const EXTERNAL_TYPES = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
-/** Elements Baton does not execute: a process holding one is deployed for viewing, never started. */
-const NOT_EXECUTED = new Map<string, string>();
 
 /** The definitions element a flow element belongs to. */
 function definitionsOf(element: ModdleElement): ModdleElement | undefined {
@@ -231,7 +229,8 @@ function visitFlowElements(container: ModdleElement, model: ProcessModel, proble
     const activationProblem = !activation
       ? 'it joins without an activationCondition, which says when it fires'
       : !isExpression(activation) && `its activationCondition "${activation.slice(0, 60)}" is text, not an expression such as \${activationCount >= 2}`;
-    const notExecuted = (joins && activationProblem) || NOT_EXECUTED.get(type);
+    // a complex join Baton cannot decide on: the process is deployed for viewing, never started
+    const notExecuted = joins && activationProblem;
     if (notExecuted) model.notExecuted.push({ path: id, message: `${type[5]?.toLowerCase()}${type.slice(6)} <${id}>: ${notExecuted}` });
     if (EXTERNAL_TYPES.has(type)) {
       readExternalTask(id, type, element, model, problems);
@@ -367,13 +366,15 @@ export function findErrorCatcher(model: ProcessModel, elementId: string, code: s
  * when the catcher is in the thrower's own process (bpmn-elements delivers it there).
  */
 export function callActivityBetween(model: ProcessModel, elementId: string, catcherId: string): string | null {
-  const within = (id: string, scope: string): boolean => {
-    for (let at: string | undefined = id; at; at = model.parents.get(at)) if (at === scope) return true;
-    return false;
-  };
   for (let at = model.parents.get(elementId); at; at = model.parents.get(at)) {
     if (!model.calledProcesses.includes(at)) continue;
-    return within(catcherId, at) ? null : (model.parents.get(at) ?? null);
+    return isWithin(model, catcherId, at) ? null : (model.parents.get(at) ?? null);
   }
   return null;
+}
+
+/** Whether element `id` is `scope` or lies inside it (a sub-process, a called process). */
+export function isWithin(model: ProcessModel, id: string, scope: string): boolean {
+  for (let at: string | undefined = id; at; at = model.parents.get(at)) if (at === scope) return true;
+  return false;
 }

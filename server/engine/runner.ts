@@ -3,7 +3,7 @@ import type { Json, MessageSubscription, Timer, Variables } from '../store/types
 import type { CompiledProcess } from './definitions.ts';
 import { evaluate } from './expressions.ts';
 import { evaluateParameters } from './extensions.ts';
-import { callActivityBetween, findErrorCatcher } from './model.ts';
+import { callActivityBetween, findErrorCatcher, isWithin } from './model.ts';
 import { createScriptRunner } from './script-runner.ts';
 import { createScopeTracker, type ScopeApi } from './scopes.ts';
 import { NO_SCRIPTS, type ScriptLanguages } from './scripts.ts';
@@ -387,7 +387,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
       if (seenIds.has(id)) continue;
       seenIds.add(id);
       for (const flow of context.getOutboundSequenceFlows(id)) {
-        for (let at: string | undefined = to; at; at = model.parents.get(at)) if (at === flow.targetId) return true;
+        if (isWithin(model, to, flow.targetId)) return true;
         queue.push(flow.targetId);
       }
       const scope = model.parents.get(id);
