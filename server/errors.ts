@@ -58,10 +58,17 @@ export class ForbiddenError extends BatonError {
   }
 }
 
-/** Thrown when a request body is larger than allowed. */
+/** Thrown when a request body (or a part of it, such as one variable) is larger than allowed. */
 export class PayloadTooLargeError extends BatonError {
-  constructor(limit: number) {
-    super(413, 'Payload too large', `request body exceeds ${limit} bytes`);
+  constructor(limit: number, message = `request body exceeds ${limit} bytes`, problems: Problem[] = []) {
+    super(413, 'Payload too large', message, problems);
+  }
+}
+
+/** Thrown when a variable, or an instance's variables together, would exceed the configured size. */
+export class VariableTooLargeError extends PayloadTooLargeError {
+  constructor(name: string, message: string, limit: number) {
+    super(limit, message, [{ path: name, message }]);
   }
 }
 

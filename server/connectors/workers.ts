@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { CONNECTOR_TOPICS } from '../engine/extensions.ts';
-import { ConflictError } from '../errors.ts';
+import { ConflictError, PayloadTooLargeError, ValidationError } from '../errors.ts';
 import type { JobService, LockedTask } from '../jobs/service.ts';
 import { ConnectorError, reason, type Connector, type ConnectorOutcome } from './types.ts';
 
@@ -104,7 +104,14 @@ export function createConnectorWorkers(deps: {
       return report(task, 'bpmn-error', () => jobs.bpmnError(task.id, { workerId: WORKER_ID, errorCode, errorMessage }));
     }
     const { variables, details } = outcome;
-    return report(task, 'complete', () => jobs.complete(task.id, WORKER_ID, variables, details));
+    return report(task, 'complete', () =>
+      jobs.complete(task.id, WORKER_ID, variables, details).catch((error: unknown) => {
+        // a result the instance may not hold (too large, too many variables) is an incident with the reason, not a retry loop
+        if (!(error instanceof ValidationError || error instanceof PayloadTooLargeError)) throw error;
+        log.warn({ connector: task.topicName, jobId: task.id, instanceId: task.instanceId, error: error.message }, 'connector result refused');
+        return jobs.failure(task.id, { workerId: WORKER_ID, errorMessage: `the result cannot be stored: ${error.message}`, retries: 0 });
+      }),
+    );
   };
 
   /** works the topic's available jobs, at most SLOTS at once, refilling as calls end, until none is left */

@@ -1,28 +1,22 @@
 import { ValidationError, type Problem } from '../errors.ts';
 import type { FormField, Json, Variables } from '../store/types.ts';
+import { assertWithinLimits, depthOf, type VariableLimits } from './variable-limits.ts';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** names that would reach into an object's prototype where variables are merged or evaluated */
 const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
-/** deeper values make the engine's recursive copies overflow the stack */
-const MAX_DEPTH = 32;
 
-/** How deeply a JSON value nests (a scalar is 0); stops counting past the limit. */
-function depthOf(value: Json, limit = MAX_DEPTH + 1): number {
-  if (value === null || typeof value !== 'object' || limit <= 0) return 0;
-  let deepest = 0;
-  for (const item of Object.values(value)) deepest = Math.max(deepest, depthOf(item as Json, limit - 1));
-  return deepest + 1;
-}
-
-function checkField(field: FormField, value: Json): string | null {
+function checkField(field: FormField, value: Json, limits: VariableLimits): string | null {
   const c = field.constraints ?? {};
   switch (field.type) {
-    case 'string':
+    case 'string': {
       if (typeof value !== 'string') return 'must be a string';
       if (typeof c.minlength === 'number' && value.length < c.minlength) return `must have at least ${c.minlength} characters`;
-      if (typeof c.maxlength === 'number' && value.length > c.maxlength) return `must have at most ${c.maxlength} characters`;
+      // a text field without its own maxlength gets the server's (BATON_FORM_TEXT_MAX_LENGTH)
+      const max = typeof c.maxlength === 'number' ? c.maxlength : limits.textMaxLength;
+      if (value.length > max) return `must have at most ${max} characters`;
       return null;
+    }
     case 'long':
       if (typeof value !== 'number' || !Number.isSafeInteger(value)) return 'must be a whole number';
       if (typeof c.min === 'number' && value < c.min) return `must be at least ${c.min}`;
@@ -43,20 +37,24 @@ function checkField(field: FormField, value: Json): string | null {
  * Checks submitted values against a form and returns the variables to store (defaults filled
  * in). Without a form, any variables with valid names are taken. Throws one ValidationError
  * naming every bad field. A form's fields are the only variables a person can set through it.
+ * The values must keep within the variable limits (400 too many or too deep, 413 too large).
  */
-export function validateForm(fields: FormField[], input: unknown): Variables {
+export function validateForm(fields: FormField[], input: unknown, limits: VariableLimits): Variables {
   if (input === undefined || input === null) input = {};
   if (typeof input !== 'object' || Array.isArray(input)) {
     throw new ValidationError('variables must be a JSON object', [{ path: 'variables', message: 'must be an object' }]);
   }
   const values = input as Record<string, Json>;
+  // counted before any value is looked at: 200,000 variables are refused at once
+  const count = Object.keys(values).length;
+  if (count > limits.maxCount) assertWithinLimits(values, limits);
   const problems: Problem[] = [];
   const result: Variables = {};
   const byId = new Map(fields.map((field) => [field.id, field]));
   for (const [name, value] of Object.entries(values)) {
     if (!NAME.test(name)) problems.push({ path: name, message: 'is not a valid variable name' });
     else if (RESERVED.has(name)) problems.push({ path: name, message: 'is a reserved name' });
-    else if (depthOf(value) > MAX_DEPTH) problems.push({ path: name, message: `nests deeper than ${MAX_DEPTH} levels` });
+    else if (depthOf(value, limits.maxDepth) > limits.maxDepth) problems.push({ path: name, message: `nests deeper than ${limits.maxDepth} levels` });
     else if (fields.length && !byId.has(name)) problems.push({ path: name, message: 'is not a field of this form' });
     else if (!fields.length) result[name] = value;
   }
@@ -71,10 +69,11 @@ export function validateForm(fields: FormField[], input: unknown): Variables {
       problems.push({ path: field.id, message: `${field.label} is read-only` });
       continue;
     }
-    const problem = checkField(field, value);
+    const problem = checkField(field, value, limits);
     if (problem) problems.push({ path: field.id, message: `${field.label} ${problem}` });
     else result[field.id] = value;
   }
   if (problems.length) throw new ValidationError(`${problems.length} invalid field${problems.length > 1 ? 's' : ''}`, problems);
+  assertWithinLimits(result, limits);
   return result;
 }

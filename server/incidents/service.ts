@@ -3,6 +3,7 @@ import { evaluateParameters } from '../engine/extensions.ts';
 import type { RetryPolicy } from '../engine/retry.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateForm } from '../forms/validate.ts';
+import { assertWithinLimits } from '../forms/variable-limits.ts';
 import type { DefinitionCache } from '../instances/definitions.ts';
 import type { Executor } from '../instances/executor.ts';
 import { retryPolicyOf } from '../jobs/service.ts';
@@ -97,13 +98,14 @@ export function createIncidentService(deps: { store: Store; executor: Executor; 
 
     async retry(id, input, user) {
       operator(user);
-      const values = validateForm([], input.variables);
+      const values = validateForm([], input.variables, executor.limits);
       const record = await store.findInstanceByJob(id);
       if (!record) throw new NotFoundError('incident', id);
       const { model } = await definitions.compiled(record.processKey, record.processVersion);
       return executor.transition(record.id, (fresh) => {
         const job = fresh.jobs.find((j) => j.id === id);
         if (fresh.status !== 'running' || !job?.incident) throw new ConflictError(`incident <${id}> is not open`);
+        assertWithinLimits({ ...fresh.variables, ...values }, executor.limits);
         const retries = retryPolicyOf(model, job, retryPolicy).retries;
         const inputs = job.notification ? undefined : model.inputs.get(job.elementId);
         let input = job.input;

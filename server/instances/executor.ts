@@ -12,6 +12,7 @@ import type { HistoryEvent, InstanceRecord, Job, Store, UserTask, Variables } fr
 import type { DefinitionCache } from './definitions.ts';
 import { createdEvent, raiseIncident } from './incidents.ts';
 import { createLiveEngines } from './live-engines.ts';
+import { assertWithinLimits, DEFAULT_VARIABLE_LIMITS, findOverflow, type VariableLimits } from '../forms/variable-limits.ts';
 
 /** A history event before it is numbered. */
 export type NewEvent = Omit<HistoryEvent, 'instanceId' | 'seq' | 'at'>;
@@ -39,6 +40,8 @@ export interface Executor {
   transition<T>(instanceId: string, decide: (record: InstanceRecord) => Step<T>): Promise<T>;
   /** drops the engines kept in memory (the server closes) */
   close(): void;
+  /** the bounds on an instance's variables: what comes in is checked against them, and what the engine makes */
+  readonly limits: VariableLimits;
 }
 
 export interface ExecutorDeps {
@@ -58,6 +61,8 @@ export interface ExecutorDeps {
   onCommit?: (instanceId: string, revision: number) => void;
   /** engines of waiting instances kept in memory for their next event (see live-engines.ts); 0 keeps none */
   liveEngines?: number;
+  /** bounds on an instance's variables (BATON_VARIABLE_MAX_BYTES and friends) */
+  variableLimits?: VariableLimits;
 }
 
 const MAX_ATTEMPTS = 20;
@@ -68,7 +73,8 @@ const availableTopics = (record: InstanceRecord): string[] => [
 ];
 
 /** Creates the one place where instances change: load → run → save with CAS (DESIGN.md 1 and 2). */
-export function createExecutor({ store, definitions, clock, onJobs, log, notifier, onCommit, scripts, onThrown, liveEngines = 64 }: ExecutorDeps): Executor {
+export function createExecutor(deps: ExecutorDeps): Executor {
+  const { store, definitions, clock, onJobs, log, notifier, onCommit, scripts, onThrown, liveEngines = 64, variableLimits: limits = DEFAULT_VARIABLE_LIMITS } = deps;
   const engines = createLiveEngines(liveEngines);
   const announce = (record: InstanceRecord, thrown: ThrownEvent[]): void => {
     if (thrown.length) onThrown?.(record, thrown);
@@ -177,6 +183,19 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
     return events;
   };
 
+  /**
+   * A run whose variables break a bound (a script or an output mapping made them) fails the
+   * instance with the reason instead: the variables stay as they were before the run, so no
+   * instance grows past the bounds by itself.
+   */
+  const bounded = (record: InstanceRecord, run: RunResult): RunResult => {
+    const overflow = run.status === 'failed' ? null : findOverflow(run.variables, limits);
+    if (!overflow) return run;
+    const error = `${overflow.message} (the instance's variables are bounded: BATON_VARIABLE_MAX_BYTES, BATON_VARIABLES_MAX_COUNT, BATON_VARIABLES_MAX_BYTES)`;
+    // the state before the run: the engine's new one holds the variables too
+    return { status: 'failed', error, state: record.state, variables: record.variables, userTasks: [], jobs: [], timers: [], messages: [], events: run.events, thrown: [] };
+  };
+
   /** runs the engine on the record (its live engine when current); the engine is kept once the record is saved */
   const execute = async (record: InstanceRecord, action: Action, now: Date, thrown: ThrownEvent[]): Promise<{ events: NewEvent[]; engine?: LiveEngine }> => {
     const process = await definitions.compiled(record.processKey, record.processVersion);
@@ -190,14 +209,17 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
       if (err instanceof NotWaitingError) throw new ConflictError(err.message);
       throw err;
     }
+    run = bounded(record, run);
     thrown.push(...run.thrown);
     return { events: merge(record, run, process, now), engine: run.live };
   };
 
   return {
     close: () => engines.close(),
+    limits,
 
     async start({ key, version, variables, businessKey, user }) {
+      assertWithinLimits(variables, limits);
       const process = await definitions.compiled(key, version);
       const now = clock();
       const record: InstanceRecord = {
@@ -247,6 +269,9 @@ export function createExecutor({ store, definitions, clock, onJobs, log, notifie
           if (!step.action && !step.change && !step.events?.length) return step.result(record);
           const events = [...(step.events ?? [])];
           step.change?.(record, now);
+          // what a step brings in must fit beside what the instance holds: else 413/400, nothing written
+          const incoming = step.action && 'variables' in step.action ? step.action.variables : {};
+          if (Object.keys(incoming).length) assertWithinLimits({ ...record.variables, ...incoming }, limits);
           const thrown: ThrownEvent[] = [];
           const run = step.action ? await execute(record, step.action, now, thrown) : undefined;
           if (run) events.push(...run.events);

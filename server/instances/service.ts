@@ -94,7 +94,7 @@ export function createInstanceService(store: Store, definitions: DefinitionCache
       if (input.businessKey !== undefined && (typeof input.businessKey !== 'string' || input.businessKey.length > 256)) {
         throw new ValidationError('businessKey must be a string of at most 256 characters', [{ path: 'businessKey', message: 'must be a string' }]);
       }
-      const variables = validateForm(model.startForm, input.variables);
+      const variables = validateForm(model.startForm, input.variables, executor.limits);
       const record = await executor.start({
         key,
         version: version.version,

@@ -4,6 +4,7 @@ import { findErrorCatcher } from '../engine/model.ts';
 import { retryDelay, type RetryPolicy } from '../engine/retry.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateForm } from '../forms/validate.ts';
+import { assertWithinLimits } from '../forms/variable-limits.ts';
 import type { DefinitionCache } from '../instances/definitions.ts';
 import type { Executor, NewEvent, Step } from '../instances/executor.ts';
 import { raiseIncident } from '../instances/incidents.ts';
@@ -202,7 +203,7 @@ export function createJobService({ store, executor, definitions, clock, retryPol
     },
 
     complete(jobId, workerId, variables, details) {
-      const values = validateForm([], variables);
+      const values = validateForm([], variables, executor.limits);
       return onJob(jobId, (_, job, now) => {
         holding(job, workerId, now);
         const data: Variables = { jobId, attempt: job.attempt ?? 1, variables: values, ...(details ? { details } : {}) };
@@ -250,13 +251,14 @@ export function createJobService({ store, executor, definitions, clock, retryPol
     },
 
     bpmnError(jobId, { workerId, errorCode, errorMessage, variables }) {
-      const values = validateForm([], variables);
+      const values = validateForm([], variables, executor.limits);
       return onJob(jobId, (record, job, now, model) => {
         holding(job, workerId, now);
         const events: NewEvent[] = [
           { type: 'job.bpmnError', elementId: job.elementId, executionId: job.executionId, user: workerId, data: { jobId, attempt: job.attempt ?? 1, errorCode, message: errorMessage } },
         ];
         const catcher = job.notification ? null : findErrorCatcher(model, job.elementId, errorCode);
+        assertWithinLimits({ ...record.variables, ...values }, executor.limits);
         Object.assign(record.variables, values);
         if (!catcher) {
           const reason = `BPMN error ${errorCode}${errorMessage ? ` (${errorMessage})` : ''} is not caught: no error event of <${job.elementId}> or its scopes matches it`;

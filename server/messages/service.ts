@@ -20,7 +20,7 @@ export function createMessageService(store: Store, definitions: DefinitionCache,
     async correlate({ name, instanceId, correlationKey, variables }, user) {
       if (!hasRole(user, 'admin', 'operator', 'worker')) throw new ForbiddenError('only admins, operators and workers send messages');
       if (instanceId && correlationKey) throw new ValidationError('give instanceId or correlationKey, not both');
-      const values = validateForm([], variables);
+      const values = validateForm([], variables, executor.limits);
       let targets: InstanceRecord[];
       if (instanceId) {
         const record = await store.getInstance(instanceId);

@@ -102,7 +102,7 @@ export function createTaskService(store: Store, executor: Executor): TaskService
       const record = await find(taskId, user);
       const task = record.userTasks.find((t) => t.id === taskId) as UserTask;
       if (!mayWork(task, user)) throw new ForbiddenError(`only the assignee or a candidate completes task <${taskId}>`);
-      const values = validateForm(task.formFields, variables);
+      const values = validateForm(task.formFields, variables, executor.limits);
       await executor.transition(record.id, (fresh) => {
         const open = openTask(fresh, taskId);
         if (!mayWork(open, user)) throw new ForbiddenError(`only the assignee or a candidate completes task <${taskId}>`);
