@@ -1,6 +1,10 @@
-import { evaluate as evaluateFeel, SyntaxError as FeelSyntaxError } from 'feelin';
+import { parseExpression as parseFeel } from 'feelin';
 import type { Json, Variables } from '../store/types.ts';
+import { ExpressionError, expressionLimits, shown } from './expression-limits.ts';
+import { evaluateFeelBounded } from './feel-sandbox.ts';
 import { evaluateJuel, JuelError, parseJuel } from './juel.ts';
+
+export { ExpressionError } from './expression-limits.ts';
 
 /**
  * Sandboxed expressions, the one way Baton evaluates them — in conditions, loop conditions,
@@ -10,6 +14,7 @@ import { evaluateJuel, JuelError, parseJuel } from './juel.ts';
  * - `=...`: FEEL as Camunda 8 models write it (`=amount > 100`), by the feelin interpreter.
  * Neither uses eval, vm or Function; variables are copied into objects without prototypes, and
  * names that lead out of the data (`constructor`, `__proto__`, `prototype`) are refused.
+ * Every evaluation runs under the bounds of expression-limits.ts; a deployment only parses.
  */
 
 type Compiled = (context: Record<string, unknown>) => unknown;
@@ -17,9 +22,6 @@ type Compiled = (context: Record<string, unknown>) => unknown;
 const TEMPLATE = /\$\{([^}]*)\}/g;
 const FORBIDDEN = /(^|[^\w$])(constructor|__proto__|prototype|__defineGetter__|__defineSetter__|__lookupGetter__|__lookupSetter__)(?![\w$])/;
 const cache = new Map<string, Compiled>();
-
-/** Thrown when an expression does not parse or is not allowed. */
-export class ExpressionError extends Error {}
 
 function remember(key: string, compiled: Compiled): Compiled {
   if (cache.size > 10_000) cache.clear();
@@ -33,10 +35,25 @@ function compileJuel(source: string): Compiled {
   if (cached) return cached;
   try {
     const tree = parseJuel(source);
-    return remember(key, (context) => evaluateJuel(tree, context));
+    return remember(key, (context) => evaluateJuel(tree, context, expressionLimits()));
   } catch (err) {
-    throw new ExpressionError(`invalid expression \${${source}}: ${(err as Error).message}`);
+    throw new ExpressionError(`invalid expression \${${shown(source)}}: ${(err as Error).message}`);
   }
+}
+
+/** The first syntax error of FEEL, found by parsing only: nothing is evaluated. */
+function feelSyntaxError(source: string): string | null {
+  let error: string | null = null;
+  parseFeel(source, {}, undefined).iterate({
+    enter(node) {
+      if (error !== null) return false;
+      if (!node.type.isError) return undefined;
+      const near = source.slice(node.from, Math.max(node.to, node.from + 10));
+      error = near.trim() ? `syntax error at ${node.from} near "${shown(near)}"` : `syntax error at ${node.from}: the expression is incomplete`;
+      return false;
+    },
+  });
+  return error;
 }
 
 function compileFeel(source: string): Compiled {
@@ -44,22 +61,10 @@ function compileFeel(source: string): Compiled {
   const cached = cache.get(key);
   if (cached) return cached;
   const forbidden = FORBIDDEN.exec(source);
-  if (forbidden) throw new ExpressionError(`invalid expression =${source}: "${forbidden[2]}" is not allowed`);
-  try {
-    evaluateFeel(source, {});
-  } catch (err) {
-    if (err instanceof FeelSyntaxError) throw new ExpressionError(`invalid expression =${source}: ${err.message}`);
-  }
-  return remember(key, (context) => {
-    const { value } = evaluateFeel(source, context);
-    return typeof value === 'function' ? undefined : toPlain(value);
-  });
-}
-
-/** FEEL dates, times and durations as ISO text; everything else as it is. */
-function toPlain(value: unknown): unknown {
-  if (value && typeof value === 'object' && !Array.isArray(value) && 'toISO' in value && typeof value.toISO === 'function') return String(value.toISO());
-  return value;
+  if (forbidden) throw new ExpressionError(`invalid expression =${shown(source)}: "${forbidden[2]}" is not allowed`);
+  const syntax = feelSyntaxError(source);
+  if (syntax) throw new ExpressionError(`invalid expression =${shown(source)}: ${syntax}`);
+  return remember(key, (context) => evaluateFeelBounded(source, context));
 }
 
 /** Copies variables into objects without prototypes, so no lookup reaches Object.prototype. */
@@ -102,15 +107,20 @@ export function evaluate(text: string, variables: Variables): unknown {
     try {
       return compileJuel(source.trim())(context);
     } catch (err) {
-      if (err instanceof JuelError) throw new ExpressionError(`\${${source.trim()}}: ${err.message}`);
+      if (err instanceof JuelError) throw new ExpressionError(`\${${shown(source)}}: ${err.message}`);
       throw err;
     }
   };
   const whole = /^\s*\$\{([^}]*)\}\s*$/.exec(text);
   if (whole) return run(whole[1] ?? '');
   if (!isExpression(text)) return text;
+  const { maxResultChars } = expressionLimits();
+  let length = 0;
   return text.replace(TEMPLATE, (_, source: string) => {
     const value = run(source);
-    return value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    const part = value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    length += part.length;
+    if (length > maxResultChars) throw new ExpressionError(`${shown(text)}: the text is longer than ${maxResultChars} characters (BATON_EXPRESSION_MAX_RESULT_CHARS)`);
+    return part;
   });
 }

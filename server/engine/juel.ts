@@ -5,8 +5,11 @@
  * (`&& || ! and or not`), `empty`, `a ? b : c`, and an allow-list of methods on strings, lists
  * and maps (`name.contains("x")`, `items.size()`). It walks its own syntax tree over plain data:
  * no eval, no Function, no host object is reachable, and a property name is looked up only among
- * the data's own keys, never on a prototype.
+ * the data's own keys, never on a prototype. An evaluation counts its steps and its time, and
+ * refuses to build a string longer than its limit (expression-limits.ts).
  */
+
+import type { ExpressionLimits } from './expression-limits.ts';
 
 /** Thrown when an expression does not parse or is not allowed. */
 export class JuelError extends Error {}
@@ -290,9 +293,23 @@ function isEmptyValue(value: unknown): boolean {
   return false;
 }
 
-/** Evaluates a parsed expression over variables. */
-export function evaluateJuel(node: Node, variables: Record<string, unknown>): unknown {
+/** Evaluates a parsed expression over variables, within the step, time and size limits. */
+export function evaluateJuel(node: Node, variables: Record<string, unknown>, limits: Pick<ExpressionLimits, 'maxSteps' | 'timeoutMs' | 'maxResultChars'>): unknown {
+  const { maxSteps, timeoutMs, maxResultChars } = limits;
+  const deadline = performance.now() + timeoutMs;
+  let steps = 0;
+  /** every node is a step; every value it gives is checked, whichever operator or method made it */
   const run = (n: Node): unknown => {
+    if (++steps > maxSteps) throw new JuelError(`more than ${maxSteps} steps (BATON_EXPRESSION_MAX_STEPS)`);
+    if (steps % 256 === 0 && performance.now() > deadline) throw new JuelError(`took longer than ${timeoutMs} ms (BATON_EXPRESSION_TIMEOUT_MS)`);
+    const value = step(n);
+    // what operators and methods build is checked; variables and literals are there already
+    if (typeof value === 'string' && value.length > maxResultChars && (n.kind === 'binary' || n.kind === 'call')) {
+      throw new JuelError(`builds a string longer than ${maxResultChars} characters (BATON_EXPRESSION_MAX_RESULT_CHARS)`);
+    }
+    return value;
+  };
+  const step = (n: Node): unknown => {
     switch (n.kind) {
       case 'literal':
         return n.value;
