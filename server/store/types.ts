@@ -86,6 +86,11 @@ export interface Job {
    * Completing it moves no token; it is dropped when its task closes or the instance ends.
    */
   notification?: { reason: 'task' | 'incident'; taskId?: string; jobId?: string };
+  /**
+   * Set on an incident Baton raised for a step of the instance that failed (an expression failed
+   * or passed a bound): the step, taken again when the incident is retried. No worker sees the job.
+   */
+  step?: Variables;
 }
 
 /** A timer that waits in the store, not in memory. */
@@ -183,6 +188,21 @@ export interface JobCandidate {
   jobId: string;
 }
 
+/**
+ * A signed-in web app session. The cookie holds a random secret; the store keeps only a digest
+ * of it as the id, so a copy of the database opens no session. A session that is not stored is
+ * over: signing out, a password change and an admin's revocation delete it.
+ */
+export interface SessionRecord {
+  /** digest of the cookie's secret */
+  id: string;
+  user: string;
+  createdAt: string;
+  expiresAt: string;
+  /** digest of the user's password hash at sign-in: a changed password ends the session */
+  credential: string;
+}
+
 /** The store contract. All methods are async so that networked stores fit. */
 export interface Store {
   /** Saves a deployment and its new process versions, all or nothing; throws ConflictError if a (key, version) exists. */
@@ -221,8 +241,21 @@ export interface Store {
   findLockableJobs(topics: string[], now: string, limit: number): Promise<JobCandidate[]>;
   /** Ids of running instances with a timer due at `now`, earliest first. */
   findDueInstances(now: string, limit: number): Promise<string[]>;
+  /** The stored revision of each of these instances that exists, read without their records (live updates poll it). */
+  instanceRevisions(ids: string[]): Promise<Map<string, number>>;
   /** History of an instance in order. */
   history(instanceId: string): Promise<HistoryEvent[]>;
+
+  /** Saves a new session; throws ConflictError if its id exists. */
+  createSession(session: SessionRecord): Promise<void>;
+  /** The session with this id if it expires after `now` (ISO), else null; one lookup by id. */
+  getSession(id: string, now: string): Promise<SessionRecord | null>;
+  /** Ends one session (sign-out); an unknown id is no error. */
+  deleteSession(id: string): Promise<void>;
+  /** Ends every session of a user; returns how many there were. */
+  deleteUserSessions(user: string): Promise<number>;
+  /** Deletes the sessions that expired at or before `now` (ISO); returns how many. */
+  deleteExpiredSessions(now: string): Promise<number>;
   /** Releases resources. */
   close(): Promise<void>;
 }

@@ -15,6 +15,7 @@ import type {
   Store,
   UserTask,
 } from '../../server/store/types.ts';
+import { sessionConformance } from './session-conformance.ts';
 
 /** Makes a fresh, empty store; `cleanup` closes it and removes whatever the factory created. */
 export type StoreFactory = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
@@ -512,6 +513,14 @@ export function storeConformance(name: string, factory: StoreFactory, options: S
         assert.deepEqual(await find({ businessKey: 'B-4' }), { ids: ['d'], total: 1 });
         assert.deepEqual(await find({ businessKey: 'B-1' }), { ids: ['c', 'a'], total: 2 });
       });
+
+      it('reads the current revisions of many instances at once, leaving out unknown ids', async () => {
+        await change('a', (record) => {
+          record.status = 'completed';
+        });
+        assert.deepEqual(await store.instanceRevisions(['a', 'c', 'unknown']), new Map([['a', 2], ['c', 1]]));
+        assert.deepEqual(await store.instanceRevisions([]), new Map());
+      });
     });
 
     describe('finding user tasks', () => {
@@ -859,5 +868,7 @@ export function storeConformance(name: string, factory: StoreFactory, options: S
         assert.deepEqual(await store.history('unknown'), []);
       });
     });
+
+    sessionConformance(() => store);
   });
 }

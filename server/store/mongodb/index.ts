@@ -16,6 +16,7 @@ import {
 import { isDuplicateKey } from './errors.ts';
 import { createHistoryLog } from './history.ts';
 import { findLockableJobs, findTaskHits } from './queries.ts';
+import { mongoSessions, type SessionDoc } from './sessions.ts';
 import { createStateStore } from './states.ts';
 
 /** How createMongoStore talks to the server; every option has a default. */
@@ -52,6 +53,7 @@ interface Collections {
   history: Collection<HistoryBatchDoc>;
   owners: Collection<WorkOwnerDoc>;
   claims: Collection<ClaimDoc>;
+  sessions: Collection<SessionDoc>;
 }
 
 /**
@@ -74,6 +76,7 @@ const INDEXES: { [K in keyof Collections]?: Document[] } = {
     { status: 1, 'jobs.topic': 1, 'jobs.offeredAt': 1 },
     { status: 1, 'messages.name': 1 },
   ],
+  sessions: [{ user: 1 }, { expiresAt: 1 }],
 };
 
 /** The database named in the path of a mongodb:// or mongodb+srv:// URI, if any. */
@@ -110,6 +113,7 @@ export async function createMongoStore(uri: string, options: MongoStoreOptions =
       history: db.collection('history'),
       owners: db.collection('work_owners'),
       claims: db.collection('revision_claims'),
+      sessions: db.collection('sessions'),
     };
     for (const [name, keys] of Object.entries(INDEXES)) {
       for (const key of keys) await c[name as keyof Collections].createIndex(key);
@@ -219,6 +223,7 @@ function mongoStore(
   };
 
   return {
+    ...mongoSessions(c.sessions),
     async saveDeployment(deployment, versions) {
       // no transactions: insert the versions one by one and take back the ones inserted if any fails
       const inserted: string[] = [];
@@ -347,6 +352,12 @@ function mongoStore(
         .find({ status: 'running', nextTimerAt: { $lte: now } }, { projection: { _id: 1 }, sort: { nextTimerAt: 1, _id: 1 }, limit })
         .toArray();
       return docs.map((doc) => doc._id);
+    },
+
+    async instanceRevisions(ids) {
+      if (!ids.length) return new Map();
+      const docs = await c.instances.find({ _id: { $in: ids } }, { projection: { revision: 1 } }).toArray();
+      return new Map(docs.map((doc) => [doc._id, doc.revision]));
     },
 
     async history(instanceId) {

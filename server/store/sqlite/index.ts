@@ -15,6 +15,7 @@ import type {
   TaskView,
 } from '../types.ts';
 import { SCHEMA } from './schema.ts';
+import { sqliteSessions } from './sessions.ts';
 
 interface VersionRow {
   key: string;
@@ -73,6 +74,7 @@ export function createSqliteStore(dataDir: string): Store {
        WHERE id = @id AND revision = @expected`,
     ),
     getInstance: db.prepare('SELECT doc FROM instances WHERE id = ?'),
+    revisions: db.prepare('SELECT id, revision FROM instances WHERE id IN (SELECT value FROM json_each(?))'),
     deleteTasks: db.prepare('DELETE FROM tasks WHERE instance_id = ?'),
     deleteCandidates: db.prepare(
       'DELETE FROM task_candidates WHERE task_id IN (SELECT id FROM tasks WHERE instance_id = ?)',
@@ -237,6 +239,7 @@ export function createSqliteStore(dataDir: string): Store {
   });
 
   return {
+    ...sqliteSessions(db),
     async saveDeployment(deployment, versions) {
       try {
         deployTx(deployment, versions);
@@ -345,6 +348,10 @@ export function createSqliteStore(dataDir: string): Store {
     },
     async findDueInstances(now, limit) {
       return (q.dueInstances.all(now, limit) as { id: string }[]).map((row) => row.id);
+    },
+    async instanceRevisions(ids) {
+      const rows = q.revisions.all(JSON.stringify(ids)) as { id: string; revision: number }[];
+      return new Map(rows.map((row) => [row.id, row.revision]));
     },
     async history(instanceId) {
       return (q.history.all(instanceId) as { doc: string }[]).map((row) => JSON.parse(row.doc) as HistoryEvent);
