@@ -12,6 +12,11 @@ export interface AppDeps {
   log: Logger;
   authenticator: Authenticator;
   bodyLimitBytes: number;
+  /**
+   * proxies in front of Baton whose X-Forwarded-For is believed (BATON_TRUST_PROXY): the client
+   * address is the entry this many hops from the right; 0 takes the socket's address
+   */
+  trustProxy?: number;
   routers: Router[];
   /** the web app (server/web): pages, sign-in and cookie sessions, before authentication */
   web?: Middleware;
@@ -23,8 +28,8 @@ export interface AppDeps {
  * The Koa application. Middleware order: request id and access log, problem+json errors,
  * security headers, health (open), authentication, body parsing, routes.
  */
-export function createApp({ log, authenticator, bodyLimitBytes, routers, health, web }: AppDeps): Koa {
-  const app = new Koa({ proxy: false });
+export function createApp({ log, authenticator, bodyLimitBytes, trustProxy = 0, routers, health, web }: AppDeps): Koa {
+  const app = new Koa({ proxy: trustProxy > 0, maxIpsCount: trustProxy });
   app.silent = true;
 
   app.use(async (ctx, next) => {

@@ -1,6 +1,8 @@
 import { createBaton } from './baton.ts';
 import { ConfigError, readConfig } from './config.ts';
-import { demoUsers, loadUsersFile, type StoredUser } from './auth/users.ts';
+import { randomBytes } from 'node:crypto';
+import { mergeUsers, watchUsersFile } from './auth/users-file.ts';
+import { demoUsers, loadUsersFile } from './auth/users.ts';
 import { deploySalary, startDemoSystems } from './demo/index.ts';
 import { createLogger } from './log.ts';
 
@@ -17,17 +19,19 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const users: StoredUser[] = [];
-  if (config.usersFile) users.push(...loadUsersFile(config.usersFile));
-  if (config.demo !== 'off') users.push(...(await demoUsers()).filter((demo) => !users.some((user) => user.name === demo.name)));
+  // the demo workers sign in with an API token made for this run, not with worker's password
+  const workerToken = config.demo === 'all' ? randomBytes(32).toString('base64url') : undefined;
+  const demo = config.demo === 'off' ? [] : await demoUsers({ workerToken });
+  const users = mergeUsers(config.usersFile ? loadUsersFile(config.usersFile) : [], demo);
 
   const baton = await createBaton(config, { log, users });
+  const usersFile = config.usersFile ? watchUsersFile(config.usersFile, { demo, apply: (next) => baton.reloadUsers(next), log }) : null;
   if (config.demo !== 'off') await deploySalary(baton.deployments);
   const port = await baton.listen();
   const host = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   log.info({ url, store: config.store.kind, demo: config.demo, connectors: baton.connectors.health() }, 'Baton is listening');
-  const demo = config.demo === 'all' ? await startDemoSystems(url, log) : null;
+  const demoSystems = workerToken ? await startDemoSystems(url, log, { user: 'worker', token: workerToken }) : null;
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -38,7 +42,8 @@ async function main(): Promise<void> {
       log.error('shutdown took longer than 30 s; exiting anyway');
       process.exit(1);
     }, 30_000).unref();
-    await demo?.stop();
+    usersFile?.stop();
+    await demoSystems?.stop();
     await baton.close();
     log.info({ signal }, 'stopped');
     process.exit(0);

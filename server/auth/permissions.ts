@@ -11,6 +11,8 @@ const PERMISSIONS = {
   operate: ['admin', 'operator'],
   /** work user tasks (their own and their groups'; operate sees anyone's) */
   tasks: ['admin', 'operator', 'user'],
+  /** end a user's web app sessions (DELETE /api/users/<name>/sessions) */
+  revokeSessions: ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -10,9 +10,8 @@ const derive = (secret: string, salt: Buffer, n: number, r: number, p: number): 
     scrypt(secret, salt, KEY_LENGTH, { N: n, r, p, maxmem: 256 * n * r }, (err, key) => (err ? reject(err) : resolve(key))),
   );
 
-/** Hashes a password or token for the users file: `scrypt$N$r$p$salt$hash` (base64). */
-export async function hashSecret(secret: string): Promise<string> {
-  const salt = randomBytes(16);
+/** Hashes a password or token for the users file: `scrypt$N$r$p$salt$hash` (base64); a random salt unless one is given. */
+export async function hashSecret(secret: string, salt: Buffer = randomBytes(16)): Promise<string> {
   const key = await derive(secret, salt, N, R, P);
   return ['scrypt', N, R, P, salt.toString('base64'), key.toString('base64')].join('$');
 }

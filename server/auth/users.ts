@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { E164, EMAIL } from '../config.ts';
 import { TooManyRequestsError } from '../errors.ts';
-import { createSignInLimiter, type SignInLimits } from './limiter.ts';
+import { createSignInLimiter, PASSWORD_LIMITS, TOKEN_LIMITS, type SignInLimits } from './limiter.ts';
+import type { UserRegistry } from './registry.ts';
 import { digest, hashSecret, verifySecret } from './secrets.ts';
 
 /** What a user may do: see the README's role table. */
@@ -67,27 +68,34 @@ export function loadUsersFile(file: string): StoredUser[] {
   });
 }
 
-/** The demo users of `BATON_DEMO`: demo/demo (admin), mary/mary (managers), worker/worker; each with `<name>@example.com`. */
-export async function demoUsers(): Promise<StoredUser[]> {
-  const make = async (name: string, roles: Role[], groups: string[]): Promise<StoredUser> => ({
+/**
+ * The demo users of `BATON_DEMO`: demo/demo (admin), mary/mary (managers), worker/worker; each
+ * with `<name>@example.com`. Their passwords are public, so their salts are fixed: every node
+ * and every restart has the same hashes, and a session survives both. `workerToken` gives
+ * worker an API token (the demo workers sign in with it).
+ */
+export async function demoUsers(options: { workerToken?: string } = {}): Promise<StoredUser[]> {
+  const make = async (name: string, roles: Role[], groups: string[], token?: string): Promise<StoredUser> => ({
     name,
-    passwordHash: await hashSecret(name),
+    passwordHash: await hashSecret(name, createHash('sha256').update(`baton demo user\0${name}`).digest().subarray(0, 16)),
     groups,
     roles,
-    tokenHashes: [],
+    tokenHashes: token ? [await hashSecret(token)] : [],
     email: `${name}@example.com`,
   });
   return Promise.all([
     make('demo', ['admin'], ['admins']),
     make('mary', ['user'], ['managers']),
-    make('worker', ['worker'], ['workers']),
+    make('worker', ['worker'], ['workers'], options.workerToken),
   ]);
 }
 
 /**
- * Checks credentials; verified ones are remembered for a while so scrypt runs once, not per
- * request. Failed sign-ins are limited per user name and per address (429 with Retry-After);
- * the web app's sign-in form goes through the same limiter with {@link Authenticator.signIn}.
+ * Checks credentials: a Basic password or a Bearer API token (`Bearer <name>:<token>`).
+ * Verified ones are remembered for a while so scrypt runs once, not per request; a remembered
+ * credential proves itself and is never throttled. Password checks are throttled per account and
+ * address (limiter.ts, PASSWORD_LIMITS); token checks are not, only an address's wrong tokens
+ * are (TOKEN_LIMITS). The web app's sign-in form goes through {@link Authenticator.signIn}.
  */
 export interface Authenticator {
   /** the user for an Authorization header, or null when it is missing or wrong; TooManyRequestsError when limited */
@@ -99,18 +107,28 @@ export interface Authenticator {
 const CACHE_MS = 5 * 60_000;
 const CACHE_SIZE = 10_000;
 
-export function createAuthenticator(users: StoredUser[], options: { limits?: SignInLimits } = {}): Authenticator {
-  const byName = new Map(users.map((user) => [user.name, user]));
-  const verified = new Map<string, { user: User; until: number }>();
-  const limiter = createSignInLimiter(options.limits);
+/** The user as the services see it: no secrets. */
+export const publicUser = ({ name, groups, roles, topics }: StoredUser): User => ({ name, groups, roles, ...(topics ? { topics } : {}) });
+
+export function createAuthenticator(
+  users: Pick<UserRegistry, 'get'>,
+  options: { limits?: { password?: SignInLimits; token?: SignInLimits }; now?: () => number } = {},
+): Authenticator {
+  const now = options.now ?? Date.now;
+  // a cached credential counts only while the user is the one it was checked against (not reloaded since)
+  const verified = new Map<string, { stored: StoredUser; until: number }>();
+  const limiters = {
+    password: createSignInLimiter(options.limits?.password ?? PASSWORD_LIMITS, now),
+    token: createSignInLimiter(options.limits?.token ?? TOKEN_LIMITS, now),
+  };
   // an unknown name costs one scrypt like a known one, so timing does not tell which names exist
   const decoy = hashSecret(randomUUID());
-  const publicUser = ({ name, groups, roles, topics }: StoredUser): User => ({ name, groups, roles, ...(topics ? { topics } : {}) });
 
-  const verify = async (name: string, secret: string, kind: 'password' | 'token', address: string | undefined): Promise<User | null> => {
-    const wait = limiter.blockedFor(name, address);
+  const verify = async (name: string, secret: string, kind: 'password' | 'token', address: string | undefined): Promise<StoredUser | null> => {
+    const limiter = limiters[kind];
+    const wait = limiter.admit(name, address);
     if (wait > 0) throw new TooManyRequestsError(`too many failed sign-ins; try again in ${wait} s`, wait);
-    const user = byName.get(name);
+    const user = users.get(name);
     const own = !user ? [] : kind === 'password' ? [user.passwordHash] : user.tokenHashes;
     let ok = false;
     for (const hash of own.length ? own : [await decoy]) if ((await verifySecret(secret, hash)) && own.length && secret) ok = true;
@@ -118,8 +136,8 @@ export function createAuthenticator(users: StoredUser[], options: { limits?: Sig
       limiter.failed(name, address);
       return null;
     }
-    limiter.succeeded(name);
-    return publicUser(user);
+    limiter.succeeded(name, address);
+    return user;
   };
 
   /** name, secret and kind of an Authorization header, or null when it is malformed */
@@ -145,17 +163,17 @@ export function createAuthenticator(users: StoredUser[], options: { limits?: Sig
       const [name, secret, kind] = parsed;
       const key = digest(header);
       const hit = verified.get(key);
-      if (hit && hit.until > Date.now() && limiter.blockedFor(name, address) === 0) return hit.user;
-      const user = await verify(name, secret, kind, address);
-      if (user) {
-        if (verified.size >= CACHE_SIZE) verified.clear();
-        verified.set(key, { user, until: Date.now() + CACHE_MS });
-      }
-      return user;
+      if (hit && hit.until > now() && users.get(name) === hit.stored) return publicUser(hit.stored);
+      const stored = await verify(name, secret, kind, address);
+      if (!stored) return null;
+      if (verified.size >= CACHE_SIZE) verified.clear();
+      verified.set(key, { stored, until: now() + CACHE_MS });
+      return publicUser(stored);
     },
-    signIn(name, password, address) {
-      if (!name || name.length > 64 || password.length > 1024) return Promise.resolve(null);
-      return verify(name, password, 'password', address);
+    async signIn(name, password, address) {
+      if (!name || name.length > 64 || password.length > 1024) return null;
+      const stored = await verify(name, password, 'password', address);
+      return stored && publicUser(stored);
     },
   };
 }

@@ -14,14 +14,18 @@ export async function deploySalary(deployments: DeploymentService): Promise<void
   await deployments.deploy([{ name: 'salary.bpmn', xml: fs.readFileSync(SALARY_BPMN, 'utf8') }], 'salary demo', 'demo');
 }
 
-/** Starts the demo accounting and bonus systems and the workers that connect them to Baton. */
-export async function startDemoSystems(batonUrl: string, log: Logger): Promise<{ stop(): Promise<void> }> {
+/** Starts the demo accounting and bonus systems and the workers that connect them to Baton with an API token. */
+export async function startDemoSystems(
+  batonUrl: string,
+  log: Logger,
+  credentials: { user: string; token: string },
+): Promise<{ stop(): Promise<void> }> {
   const accounting = createAccountingSystem();
   const bonus = createBonusSystem();
   const accountingUrl = await accounting.listen();
   const bonusUrl = await bonus.listen();
   log.info({ accountingUrl, bonusUrl }, 'demo systems listening');
-  const workers = startDemoWorkers({ batonUrl, user: 'worker', password: 'worker', accountingUrl, bonusUrl, log: log.child({ component: 'demo-workers' }) });
+  const workers = startDemoWorkers({ batonUrl, ...credentials, accountingUrl, bonusUrl, log: log.child({ component: 'demo-workers' }) });
   return {
     async stop() {
       await workers.stop();

@@ -15,11 +15,12 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
-/** Where Baton and the demo systems are, and how to sign in to Baton (HTTP Basic). */
+/** Where Baton and the demo systems are, and how to sign in to Baton: an API token (`Bearer <user>:<token>`). */
 export interface DemoWorkersOptions {
   readonly batonUrl: string;
   readonly user: string;
-  readonly password: string;
+  /** an API token of the user: not subject to the password throttle, so guessing worker's password stops no salary run */
+  readonly token: string;
   readonly accountingUrl: string;
   readonly bonusUrl: string;
   readonly log: Logger;
@@ -72,7 +73,7 @@ export function startDemoWorkers(opts: DemoWorkersOptions): DemoWorkers {
     'demo-accounting': ['accounting.salary-base', 'accounting.payroll'],
     'demo-bonus': ['bonus.calculate'],
   };
-  const authorization = `Basic ${Buffer.from(`${opts.user}:${opts.password}`).toString('base64')}`;
+  const authorization = `Bearer ${opts.user}:${opts.token}`;
   const batonBase = opts.batonUrl.replace(/\/+$/, '');
 
   async function callBaton(path: string, body: object, timeoutMs: number): Promise<Response> {

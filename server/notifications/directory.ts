@@ -9,9 +9,9 @@ export interface Directory {
 }
 
 /** Builds the directory from the configured users. */
-export function createDirectory(users: readonly StoredUser[]): Directory {
+export function createDirectory(users: { list(): readonly StoredUser[] }): Directory {
   const reached = (who: { users?: readonly string[]; groups?: readonly string[] }): StoredUser[] =>
-    users.filter((user) => who.users?.includes(user.name) || user.groups.some((group) => who.groups?.includes(group)));
+    users.list().filter((user) => who.users?.includes(user.name) || user.groups.some((group) => who.groups?.includes(group)));
   const unique = (values: (string | undefined)[]): string[] => [...new Set(values.filter((value): value is string => !!value))];
   return {
     emails: (who) => unique(reached(who).map((user) => user.email)),

@@ -1,36 +1,49 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { StoredUser, User } from '../auth/users.ts';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { UserRegistry } from '../auth/registry.ts';
+import { publicUser, type User } from '../auth/users.ts';
+import type { Store } from '../store/types.ts';
 
 /** The web app's session cookie. */
 export const SESSION_COOKIE = 'baton_session';
 /** The header the web app sends its CSRF token in, on every state-changing request. */
 export const CSRF_HEADER = 'x-csrf-token';
 
-const SESSION_MS = 12 * 60 * 60_000;
+/** How long a session lasts after signing in. */
+export const SESSION_MS = 12 * 60 * 60_000;
+/** how often, at most, signing in also deletes the sessions that expired */
+const SWEEP_MS = 60 * 60_000;
 
 /** A signed-in browser: who, until when, and the token its state-changing requests must carry. */
 export interface Session {
+  /** the stored id (a digest of the cookie's secret) */
+  id: string;
   user: User;
   expiresAt: number;
   csrfToken: string;
 }
 
 /**
- * Stateless signed sessions: the cookie holds `<payload>.<HMAC>`, the payload the user's name, an
- * expiry and a random id; the CSRF token is an HMAC of that id. The key is derived from the
- * users' secret hashes, so every node with the same users file accepts the same sessions and a
- * changed users file ends them. The user's groups and roles are read afresh on every request.
+ * Sessions kept in the store, so that every node sharing it sees one end at once. The cookie is
+ * a random secret; the store holds its digest (with the user, the expiry and a digest of the
+ * password hash the user signed in with), and every request looks it up by that id. Signing
+ * out deletes the record, an admin's revocation and a changed or removed user delete all of the
+ * user's, and a session whose password hash no longer matches the user's is over too. The user's
+ * groups and roles are read afresh on every request.
  */
 export interface SessionKeeper {
   /** a new session for a user whose password was checked: the cookie value and the session */
-  open(user: User): { cookie: string; session: Session };
-  /** the session of a cookie value, or null when it is forged, expired or its user is gone */
-  read(cookie: string | undefined): Session | null;
+  open(user: User): Promise<{ cookie: string; session: Session }>;
+  /** the session of a cookie value, or null when it is unknown, ended, expired, or its user is gone or changed password */
+  read(cookie: string | undefined): Promise<Session | null>;
   /** true when the token is the session's CSRF token (compared in constant time) */
   checkCsrf(session: Session, token: string | undefined): boolean;
+  /** ends one session (signing out) */
+  end(session: Session): Promise<void>;
+  /** ends every session of a user; returns how many there were */
+  endAll(name: string): Promise<number>;
 }
 
-const mac = (key: Buffer, text: string): string => createHmac('sha256', key).update(text).digest('base64url');
+const digest = (purpose: string, text: string): string => createHash('sha256').update(`baton ${purpose}\0${text}`).digest('base64url');
 
 const same = (a: string, b: string): boolean => {
   const left = Buffer.from(a);
@@ -38,41 +51,54 @@ const same = (a: string, b: string): boolean => {
   return left.length === right.length && timingSafeEqual(left, right);
 };
 
-export function createSessionKeeper(users: StoredUser[], clock: () => number = Date.now): SessionKeeper {
-  const key = createHash('sha256')
-    .update('baton web session\0')
-    .update(users.map((user) => `${user.name}\0${user.passwordHash}\0${user.tokenHashes.join('\0')}`).join('\n'))
-    .digest();
-  const byName = new Map(users.map((user) => [user.name, user]));
-  const session = (name: string, expiresAt: number, id: string): Session | null => {
-    const stored = byName.get(name);
-    if (!stored) return null;
-    return { user: { name: stored.name, groups: stored.groups, roles: stored.roles }, expiresAt, csrfToken: mac(key, `csrf\0${id}`) };
-  };
+const COOKIE = /^[\w-]{43}$/;
+
+/** Sessions of the registry's users in the store; `clock` is the time Baton sees. */
+export function createSessionKeeper(store: Store, users: Pick<UserRegistry, 'get'>, clock: () => number = Date.now): SessionKeeper {
+  let swept = 0;
+  const credential = (passwordHash: string): string => digest('session credential', passwordHash);
+  const session = (secret: string, user: User, expiresAt: number): Session => ({
+    id: digest('session', secret),
+    user,
+    expiresAt,
+    csrfToken: digest('csrf', secret),
+  });
 
   return {
-    open(user) {
-      const expiresAt = clock() + SESSION_MS;
-      const id = randomBytes(18).toString('base64url');
-      const payload = Buffer.from(JSON.stringify({ n: user.name, e: expiresAt, i: id })).toString('base64url');
-      const opened = session(user.name, expiresAt, id);
-      if (!opened) throw new Error(`unknown user ${user.name}`);
-      return { cookie: `${payload}.${mac(key, payload)}`, session: opened };
+    async open(user) {
+      const stored = users.get(user.name);
+      if (!stored) throw new Error(`unknown user ${user.name}`);
+      const now = clock();
+      if (now - swept >= SWEEP_MS) {
+        swept = now;
+        await store.deleteExpiredSessions(new Date(now).toISOString());
+      }
+      const secret = randomBytes(32).toString('base64url');
+      const opened = session(secret, publicUser(stored), now + SESSION_MS);
+      await store.createSession({
+        id: opened.id,
+        user: stored.name,
+        createdAt: new Date(now).toISOString(),
+        expiresAt: new Date(opened.expiresAt).toISOString(),
+        credential: credential(stored.passwordHash),
+      });
+      return { cookie: secret, session: opened };
     },
-    read(cookie) {
-      if (!cookie || cookie.length > 1024) return null;
-      const [payload = '', signature = ''] = cookie.split('.', 2);
-      if (!same(signature, mac(key, payload))) return null;
-      try {
-        const { n, e, i } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { n?: unknown; e?: unknown; i?: unknown };
-        if (typeof n !== 'string' || typeof e !== 'number' || typeof i !== 'string' || e < clock()) return null;
-        return session(n, e, i);
-      } catch {
+    async read(cookie) {
+      if (!cookie || !COOKIE.test(cookie)) return null;
+      const record = await store.getSession(digest('session', cookie), new Date(clock()).toISOString());
+      const stored = record && users.get(record.user);
+      if (!record || !stored) return null;
+      if (!same(record.credential, credential(stored.passwordHash))) {
+        await store.deleteSession(record.id);
         return null;
       }
+      return session(cookie, publicUser(stored), Date.parse(record.expiresAt));
     },
     checkCsrf(opened, token) {
       return typeof token === 'string' && same(token, opened.csrfToken);
     },
+    end: (opened) => store.deleteSession(opened.id),
+    endAll: (name) => store.deleteUserSessions(name),
   };
 }

@@ -12,6 +12,8 @@ import type { ScriptLanguage } from '../../server/engine/scripts.ts';
 export const DEMO = { user: 'demo', password: 'demo' };
 export const MARY = { user: 'mary', password: 'mary' };
 export const WORKER = { user: 'worker', password: 'worker' };
+/** worker's API token in the tests: `Authorization: Bearer worker:<token>` */
+export const WORKER_TOKEN = 'test-worker-token-5b1f0c2e9a7d4e38';
 
 let cachedUsers: Promise<StoredUser[]> | null = null;
 
@@ -50,7 +52,7 @@ export async function startBaton(options: { users?: StoredUser[]; env?: Record<s
     BATON_CONNECTORS: 'none',
     ...options.env,
   });
-  cachedUsers ??= demoUsers();
+  cachedUsers ??= demoUsers({ workerToken: WORKER_TOKEN });
   const users = [...(await cachedUsers), ...(options.users ?? [])];
   let offset = 0;
   const now = (): Date => new Date(Date.now() + offset);

@@ -1,6 +1,7 @@
 /**
- * Secrets: failed sign-ins are limited per user and per address, an unknown name costs as much
- * as a wrong password, workers reach only their topics, and no secret ever reaches the log.
+ * Secrets: guessing is throttled per account and address without locking anyone out, machine
+ * accounts sign in with API tokens that no password guessing slows, an unknown name costs as
+ * much as a wrong password, workers reach only their topics, and no secret ever reaches the log.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -8,72 +9,139 @@ import http from 'node:http';
 import path from 'node:path';
 import { hashSecret } from '../../server/auth/secrets.ts';
 import type { StoredUser } from '../../server/auth/users.ts';
-import { DEMO, WORKER, bpmn, deploy, startBaton, type TestBaton } from '../helpers/baton.ts';
+import { DEMO, WORKER, WORKER_TOKEN, bpmn, deploy, startBaton, type TestBaton } from '../helpers/baton.ts';
 import { makeDataDir, removeDataDir, spawnServer, type ServerProcess } from '../helpers/server-process.ts';
 
-/** GET with Basic credentials from a chosen local address of the loopback network. */
-function getFrom(url: string, localAddress: string, user: string, password: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+interface Answer {
+  status: number;
+  type: string;
+  retryAfter: number;
+  body: string;
+}
+
+/** A request from a chosen local address of the loopback network (another client), with optional headers and JSON body. */
+function requestFrom(
+  url: string,
+  localAddress: string,
+  { method = 'GET', headers = {}, json }: { method?: string; headers?: Record<string, string>; json?: unknown } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { localAddress, auth: `${user}:${password}` }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    const body = json === undefined ? undefined : JSON.stringify(json);
+    const request = http.request(url, { method, localAddress, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, type: (res.headers['content-type'] ?? '').split(';')[0] as string, retryAfter: Number(res.headers['retry-after'] ?? 0), body: text }),
+      );
     });
     request.on('error', reject);
+    request.end(body);
   });
 }
 
+const basic = (user: string, password: string): Record<string, string> => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const bearer = (user: string, token: string): Record<string, string> => ({ authorization: `Bearer ${user}:${token}` });
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
-Feature('Failed sign-ins are limited', () => {
+/** Asserts a 429 problem with Retry-After and returns the seconds. */
+function tooMany(answer: Answer): number {
+  assert.equal(answer.status, 429, answer.body);
+  assert.equal(answer.type, 'application/problem+json');
+  const problem = JSON.parse(answer.body);
+  assert.equal(problem.title, 'Too many requests');
+  assert.match(problem.detail, /too many failed sign-ins; try again in \d+ s/);
+  assert.ok(answer.retryAfter > 0, `Retry-After ${answer.retryAfter}`);
+  return answer.retryAfter;
+}
+
+Feature('Guessing passwords is slowed down, and locks no one out', () => {
   let t: TestBaton;
+  const ATTACKER = '127.0.0.2';
+  const SPRAYER = '127.0.0.3';
   before(async () => {
     const users: StoredUser[] = [];
-    for (const name of ['victim', 'bystander', 'timed']) {
+    for (const name of ['bystander', 'timed', 'newcomer']) {
       users.push({ name, passwordHash: await hashSecret(`${name}-password`), tokenHashes: [], groups: [], roles: ['operator'] });
     }
     t = await startBaton({ users });
   });
   after(() => t.close());
 
-  Scenario('someone guesses the password of one user', () => {
-    When('ten wrong passwords were sent for victim', async () => {
-      for (let i = 0; i < 10; i++) await t.as({ user: 'victim', password: `guess-${i}` }).get('/api/instances').expect(401);
-    });
-    Then('the next attempt is 429 problem+json with Retry-After, even with the right password', async () => {
-      for (const password of ['guess-11', 'victim-password']) {
-        const res = await t.as({ user: 'victim', password }).get('/api/instances');
-        assert.equal(res.status, 429, res.text);
-        assert.equal(res.type, 'application/problem+json');
-        assert.equal(res.body.title, 'Too many requests');
-        assert.match(res.body.detail, /too many failed sign-ins; try again in \d+ s/);
-        const wait = Number(res.headers['retry-after']);
-        assert.ok(wait > 0 && wait <= 15 * 60, `Retry-After ${res.headers['retry-after']}`);
+  Scenario('someone at one address guesses the password of worker, a machine account', () => {
+    const waits: number[] = [];
+    const statuses: number[] = [];
+    When(`${ATTACKER} sends fifteen wrong passwords for worker, waiting whenever told to`, async () => {
+      while (statuses.filter((status) => status === 401).length < 15) {
+        const answer = await requestFrom(`${t.url}/api/instances`, ATTACKER, { headers: basic('worker', `guess-${statuses.length}`) });
+        statuses.push(answer.status);
+        if (answer.status === 429) {
+          waits.push(tooMany(answer));
+          t.advance(answer.retryAfter * 1000);
+        } else assert.equal(answer.status, 401, answer.body);
+        // the worker, signing in with its API token from the same address, works throughout
+        const fetched = await requestFrom(`${t.url}/api/external-tasks/fetch-and-lock`, ATTACKER, {
+          method: 'POST',
+          headers: bearer('worker', WORKER_TOKEN),
+          json: { workerId: 'salary-worker', maxTasks: 1, topics: [{ topicName: 'salary.base', lockDuration: 1000 }] },
+        });
+        assert.equal(fetched.status, 200, fetched.body);
       }
     });
-    Then('through /engine-rest too, and a bearer token does not get round it', async () => {
-      assert.equal((await t.as({ user: 'victim', password: 'victim-password' }).get('/engine-rest/version')).status, 429);
-      const bearer = await t.anonymous().get('/api/instances').set('authorization', 'Bearer victim:some-token');
-      assert.equal(bearer.status, 429);
+    Then('the first five cost nothing, then each wait doubles: 1, 2, 4 … seconds', () => {
+      assert.deepEqual(statuses.slice(0, 6), [401, 401, 401, 401, 401, 401]);
+      assert.deepEqual(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
     });
-    Then('another user from the same address still signs in', async () => {
-      await t.as({ user: 'bystander', password: 'bystander-password' }).get('/api/instances').expect(200);
+    Then(`from ${ATTACKER} even the right password waits its turn (429 without a check), on every way in`, async () => {
+      const wait = tooMany(await requestFrom(`${t.url}/engine-rest/version`, ATTACKER, { headers: basic('worker', 'worker') }));
+      assert.equal(wait, 512);
+      tooMany(await requestFrom(`${t.url}/api/session`, ATTACKER, { method: 'POST', json: { user: 'worker', password: 'worker' } }));
+      t.advance(wait * 1000);
+      const answer = await requestFrom(`${t.url}/engine-rest/version`, ATTACKER, { headers: basic('worker', 'worker') });
+      assert.equal(answer.status, 200, answer.body);
+    });
+    Then('the right password from another address signs in at once, on both APIs and the sign-in form', async () => {
+      await t.as(WORKER).get('/api/instances').expect(403);
+      await t.as(WORKER).get('/engine-rest/version').expect(200);
+      const form = await requestFrom(`${t.url}/api/session`, '127.0.0.4', { method: 'POST', json: { user: 'worker', password: 'worker' } });
+      assert.equal(form.status, 200, form.body);
+    });
+    Then('a wrong token is 401, never 429: tokens are not password-throttled', async () => {
+      for (let i = 0; i < 8; i++) {
+        const answer = await requestFrom(`${t.url}/api/instances`, ATTACKER, { headers: bearer('worker', `token-guess-${i}`) });
+        assert.equal(answer.status, 401, answer.body);
+      }
+      const answer = await requestFrom(`${t.url}/engine-rest/version`, ATTACKER, { headers: bearer('worker', WORKER_TOKEN) });
+      assert.equal(answer.status, 200, answer.body);
     });
   });
 
-  Scenario('someone tries many names from one address', () => {
-    When('127.0.0.2 sends 50 wrong sign-ins with different names', async function (this: Mocha.Context) {
+  Scenario('someone at one address tries fifty names (a password spray)', () => {
+    When(`${SPRAYER} sends 50 wrong sign-ins with different names`, async function (this: Mocha.Context) {
       this.timeout(120_000);
       for (let i = 0; i < 50; i++) {
-        const res = await getFrom(`${t.url}/api/instances`, '127.0.0.2', `name-${i}`, 'wrong');
-        assert.equal(res.status, 401, `attempt ${i + 1}: ${res.body}`);
+        const answer = await requestFrom(`${t.url}/api/instances`, SPRAYER, { headers: basic(`name-${i}`, 'wrong') });
+        assert.equal(answer.status, 401, `attempt ${i + 1}: ${answer.body}`);
       }
     });
-    Then('127.0.0.2 gets 429 even for a real user, while 127.0.0.1 signs in', async () => {
-      const limited = await getFrom(`${t.url}/api/instances`, '127.0.0.2', 'bystander', 'bystander-password');
-      assert.equal(limited.status, 429, limited.body);
-      assert.ok(Number(limited.headers['retry-after']) > 0);
-      await t.as({ user: 'bystander', password: 'bystander-password' }).get('/api/instances').expect(200);
+    Then(`a real user's right password from ${SPRAYER} still signs in at once`, async () => {
+      const answer = await requestFrom(`${t.url}/api/session`, SPRAYER, { method: 'POST', json: { user: 'bystander', password: 'bystander-password' } });
+      assert.equal(answer.status, 200, answer.body);
+    });
+    Then(`from now on ${SPRAYER} gets one check a second for accounts not signed in from it: the next guess waits a second`, async () => {
+      assert.equal(tooMany(await requestFrom(`${t.url}/api/instances`, SPRAYER, { headers: basic('name-50', 'wrong') })), 1);
+      assert.equal(tooMany(await requestFrom(`${t.url}/api/session`, SPRAYER, { method: 'POST', json: { user: 'newcomer', password: 'newcomer-password' } })), 1);
+    });
+    Then('bystander, who signed in from there, is not slowed; nor is anyone at another address', async () => {
+      for (let i = 0; i < 3; i++) {
+        const answer = await requestFrom(`${t.url}/api/session`, SPRAYER, { method: 'POST', json: { user: 'bystander', password: 'bystander-password' } });
+        assert.equal(answer.status, 200, answer.body);
+      }
+      await t.as({ user: 'newcomer', password: 'newcomer-password' }).get('/api/instances').expect(200);
+    });
+    Then(`a second later, newcomer signs in from ${SPRAYER} too`, async () => {
+      t.advance(1000);
+      const answer = await requestFrom(`${t.url}/api/session`, SPRAYER, { method: 'POST', json: { user: 'newcomer', password: 'newcomer-password' } });
+      assert.equal(answer.status, 200, answer.body);
     });
   });
 
@@ -92,6 +160,43 @@ Feature('Failed sign-ins are limited', () => {
       }
       const ratio = median(known) / median(unknown);
       assert.ok(ratio > 0.25 && ratio < 4, `known ${median(known).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms`);
+    });
+  });
+});
+
+Feature('Behind a reverse proxy, the client address comes from X-Forwarded-For only when the proxy is trusted', () => {
+  const guess = async (t: TestBaton, forwardedFor: string, password: string): Promise<Answer> =>
+    requestFrom(`${t.url}/api/instances`, '127.0.0.1', { headers: { ...basic('mary', password), 'x-forwarded-for': forwardedFor } });
+
+  Scenario('BATON_TRUST_PROXY=1: one proxy in front, its X-Forwarded-For names the client', () => {
+    let t: TestBaton;
+    before(async () => {
+      t = await startBaton({ env: { BATON_TRUST_PROXY: '1' } });
+    });
+    after(() => t.close());
+    When('10.0.0.66 guesses mary\'s password seven times, prepending a forged address of its own', async () => {
+      for (let i = 0; i < 7; i++) {
+        const answer = await guess(t, '10.0.0.7, 10.0.0.66', `guess-${i}`);
+        assert.ok([401, 429].includes(answer.status), answer.body);
+      }
+    });
+    Then('10.0.0.66 must wait even with the right password; mary at 10.0.0.7 signs in at once', async () => {
+      tooMany(await guess(t, '10.0.0.66', 'mary'));
+      assert.equal((await guess(t, '10.0.0.7', 'mary')).status, 200);
+    });
+  });
+
+  Scenario('without BATON_TRUST_PROXY the header is ignored: the socket address counts', () => {
+    let t: TestBaton;
+    before(async () => {
+      t = await startBaton();
+    });
+    after(() => t.close());
+    When('seven guesses come from one socket, each claiming another address', async () => {
+      for (let i = 0; i < 7; i++) await guess(t, `10.0.1.${i}`, `guess-${i}`);
+    });
+    Then('a fresh claimed address does not get round the wait', async () => {
+      tooMany(await guess(t, '10.0.2.1', 'mary'));
     });
   });
 });
