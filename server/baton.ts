@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
+import { createUserRegistry } from './auth/registry.ts';
 import { createAuthenticator, type StoredUser } from './auth/users.ts';
 import { createApp } from './app.ts';
 import { camundaRoutes } from './camunda/routes.ts';
@@ -29,6 +30,7 @@ import type { Store } from './store/types.ts';
 import { taskRoutes } from './tasks/routes.ts';
 import { createInstanceChanges } from './web/changes.ts';
 import { createWeb } from './web/index.ts';
+import { createSessionKeeper } from './web/session.ts';
 import { createTaskService } from './tasks/service.ts';
 
 /** How long requests under way may take to finish when Baton stops. */
@@ -46,6 +48,11 @@ export interface Baton {
   scheduler: TimerScheduler;
   /** the built-in connectors (SMS, e-mail, HTTP) working their jobs */
   connectors: ConnectorWorkers;
+  /**
+   * Replaces the users (the users file was read again) and ends the web app sessions of users who
+   * are gone or whose password changed, on every node; resolves with their names.
+   */
+  reloadUsers(users: StoredUser[]): Promise<string[]>;
   /** starts listening, the timer scheduler and the connectors; resolves with the bound port */
   listen(): Promise<number>;
   close(): Promise<void>;
@@ -70,7 +77,8 @@ export async function createBaton(
   const clock = deps.clock ?? (() => new Date());
   const store = await openStore(config);
   const definitions = createDefinitionCache(store, scripts);
-  const directory = createDirectory(users);
+  const registry = createUserRegistry(users);
+  const directory = createDirectory(registry);
   const notifier = createNotifier({ directory, enabled: config.connectors.enabled, publicUrl: config.publicUrl });
   let jobs: ReturnType<typeof createJobService> | null = null;
   let thrownEvents: ThrownEventDelivery | null = null;
@@ -104,13 +112,15 @@ export async function createBaton(
     slowMs: Math.min(10_000, config.connectors.httpTimeoutMs / 2),
   });
 
-  const authenticator = createAuthenticator(users);
-  const web = createWeb({ authenticator, users, store, instances, changes, publicUrl: config.publicUrl });
+  const authenticator = createAuthenticator(registry, { now: () => clock().getTime() });
+  const sessions = createSessionKeeper(store, registry, () => clock().getTime());
+  const web = createWeb({ authenticator, users: registry, sessions, store, instances, changes, publicUrl: config.publicUrl });
   const app = createApp({
     log,
     authenticator,
     web: web.middleware,
     bodyLimitBytes: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
     routers: [
       deploymentRoutes(deployments, config.bodyLimitBytes),
       instanceRoutes(instances),
@@ -138,6 +148,11 @@ export async function createBaton(
     thrownEvents,
     scheduler,
     connectors,
+    async reloadUsers(next) {
+      const ended = registry.replace(next);
+      for (const name of ended) await sessions.endAll(name);
+      return ended;
+    },
     listen() {
       return new Promise((resolve, reject) => {
         server = app.listen(config.port, config.host, () => {

@@ -59,6 +59,8 @@ export interface Config {
   readonly scriptFormats: readonly string[];
   /** engines of recently run instances kept in memory for their next event (BATON_LIVE_ENGINES); 0 keeps none */
   readonly liveEngines: number;
+  /** reverse proxies in front of Baton whose X-Forwarded-For is believed (BATON_TRUST_PROXY); 0: none, the socket's address counts */
+  readonly trustProxy: number;
 }
 
 /** Thrown when the environment holds bad values; its message names every bad variable. */
@@ -122,6 +124,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = oneOf('BATON_LOG_LEVEL', LOG_LEVELS, 'info');
   const timerIntervalMs = int('BATON_TIMER_INTERVAL_MS', 1000, 10, 3_600_000);
   const liveEngines = int('BATON_LIVE_ENGINES', 64, 0, 100_000);
+  const trustProxy = int('BATON_TRUST_PROXY', 0, 0, 10);
   const bodyLimitBytes = int('BATON_BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024);
   const dataDir = path.resolve(env.BATON_DATA_DIR || './data');
   const mongoUri = env.MONGODB_URI;
@@ -164,6 +167,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectors,
     scriptFormats: Object.freeze(scriptFormats),
     liveEngines,
+    trustProxy,
   });
 }
 

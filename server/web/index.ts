@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import type { Authenticator, StoredUser, User } from '../auth/users.ts';
-import { ForbiddenError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
+import type { UserRegistry } from '../auth/registry.ts';
+import type { Authenticator, User } from '../auth/users.ts';
+import { ForbiddenError, NotFoundError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 import { currentUser, requireRole } from '../http/auth.ts';
 import { paging, queryString } from '../http/body.ts';
 import type { InstanceService } from '../instances/service.ts';
@@ -9,13 +10,14 @@ import type { InstanceStatus, Store } from '../store/types.ts';
 import type { InstanceChanges } from './changes.ts';
 import { streamInstanceChanges } from './events.ts';
 import { listInstances, versionStats } from './read-model.ts';
-import { createSessionKeeper, CSRF_HEADER, SESSION_COOKIE, type Session } from './session.ts';
+import { CSRF_HEADER, SESSION_COOKIE, SESSION_MS, type Session, type SessionKeeper } from './session.ts';
 import { isWebAsset, serveWebAsset } from './static.ts';
 import { may } from '../auth/permissions.ts';
 
 export interface WebDeps {
   authenticator: Authenticator;
-  users: StoredUser[];
+  users: Pick<UserRegistry, 'get'>;
+  sessions: SessionKeeper;
   store: Store;
   instances: InstanceService;
   changes: InstanceChanges;
@@ -69,8 +71,7 @@ const isoOrUndefined = (ctx: Context, name: string): string | undefined => {
   return new Date(time).toISOString();
 };
 
-export function createWeb({ authenticator, users, store, instances, changes, publicUrl, distDir }: WebDeps): Web {
-  const sessions = createSessionKeeper(users);
+export function createWeb({ authenticator, users, sessions, store, instances, changes, publicUrl, distDir }: WebDeps): Web {
   const secure = publicUrl.startsWith('https:') ? '; Secure' : '';
   const setCookie = (ctx: Context, value: string, maxAgeSeconds: number): void => {
     ctx.append('Set-Cookie', `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`);
@@ -96,8 +97,8 @@ export function createWeb({ authenticator, users, store, instances, changes, pub
     }
     const user = await authenticator.signIn(name, password, ctx.ip);
     if (!user) throw new UnauthorizedError('wrong user or password');
-    const { cookie, session } = sessions.open(user);
-    setCookie(ctx, cookie, Math.floor((session.expiresAt - Date.now()) / 1000));
+    const { cookie, session } = await sessions.open(user);
+    setCookie(ctx, cookie, Math.floor(SESSION_MS / 1000));
     ctx.body = { ...session.user, csrfToken: session.csrfToken, may: capabilities(session.user) };
   };
 
@@ -106,7 +107,7 @@ export function createWeb({ authenticator, users, store, instances, changes, pub
     if (ctx.path === '/api/session' && ctx.method === 'POST') return signIn(ctx);
     const cookie = ctx.cookies.get(SESSION_COOKIE);
     if (cookie && !ctx.get('authorization')) {
-      const session = sessions.read(cookie);
+      const session = await sessions.read(cookie);
       if (session) {
         if (!SAFE_METHODS.has(ctx.method) && !sessions.checkCsrf(session, ctx.get(CSRF_HEADER) || undefined)) {
           throw new ForbiddenError(`CSRF token missing or wrong: a request signed in by the session cookie must send the ${CSRF_HEADER} header from /api/me`);
@@ -124,9 +125,18 @@ export function createWeb({ authenticator, users, store, instances, changes, pub
     const session = ctx.state.session as Session | undefined;
     ctx.body = { ...user, ...(session ? { csrfToken: session.csrfToken } : {}), may: capabilities(user) };
   });
-  router.delete('/api/session', (ctx) => {
+  router.delete('/api/session', async (ctx) => {
+    const session = ctx.state.session as Session | undefined;
+    if (session) await sessions.end(session);
     setCookie(ctx, '', 0);
     ctx.status = 204;
+  });
+  /** an admin ends every web app session of a user, on every node (their passwords and tokens still work) */
+  router.delete('/api/users/:name/sessions', async (ctx) => {
+    if (!may(currentUser(ctx), 'revokeSessions')) throw new ForbiddenError('this needs the role admin');
+    const name = ctx.params.name as string;
+    if (!users.get(name)) throw new NotFoundError('user', name);
+    ctx.body = { user: name, revoked: await sessions.endAll(name) };
   });
   router.get('/api/web/processes/:key/stats', async (ctx) => {
     requireRole(currentUser(ctx), 'admin', 'operator');

@@ -40,7 +40,7 @@ Feature('The web app keeps sessions, requests and pages safe', () => {
     after(() => browser?.close());
     Then('signing in sets baton_session with HttpOnly, SameSite=Lax and Path=/', async () => {
       const { setCookie } = await sessionCookie(t, MARY.user, MARY.password);
-      assert.match(setCookie, /^baton_session=[\w-]+\.[\w-]+;/);
+      assert.match(setCookie, /^baton_session=[\w-]{43};/);
       assert.match(setCookie, /; HttpOnly/);
       assert.match(setCookie, /; SameSite=Lax/);
       assert.match(setCookie, /; Path=\//);
@@ -61,12 +61,13 @@ Feature('The web app keeps sessions, requests and pages safe', () => {
       await browser.page.getByText('Wrong user or password.').waitFor();
       await screenshot(browser.page, '20-login-wrong-password');
     });
-    And('a cross-site form cannot sign anyone in (JSON only), and guessing is limited as on the API (429)', async () => {
+    And('a cross-site form cannot sign anyone in (JSON only), and guessing is slowed as on the API (429 after five free failures)', async () => {
       const form = await supertest(t.url).post('/api/session').type('form').send({ user: 'demo', password: 'demo' }).expect(415);
       assert.equal(form.headers['set-cookie'], undefined);
       const statuses: number[] = [];
       for (let i = 0; i < 11; i++) statuses.push((await supertest(t.url).post('/api/session').send({ user: 'intruder', password: `guess${i}` })).status);
-      assert.deepEqual(statuses, [...Array(10).fill(401), 429]);
+      assert.deepEqual(statuses.slice(0, 6), Array(6).fill(401));
+      assert.equal(statuses.at(-1), 429);
     });
     And('in the browser the cookie is out of reach of scripts', async () => {
       await signIn(browser.page, t.url, MARY.user, MARY.password, '/tasks');

@@ -95,6 +95,42 @@ Feature('npm start runs the salary demo with its accounting and bonus systems', 
     });
   });
 
+  Scenario('someone guesses worker\'s password while salary runs go on', () => {
+    let instanceId: string;
+    When('twenty wrong passwords for worker come from the demo workers\' own address', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push((await server.as({ user: 'worker', password: `guess-${i}` }).get('/engine-rest/version')).status);
+      assert.ok(statuses.includes(429), `the guessing was slowed down: ${statuses.join(' ')}`);
+    });
+    Then('from that address even worker\'s right password must wait (the demo workers would have stopped before)', async () => {
+      assert.equal((await server.as(WORKER).get('/engine-rest/version')).status, 429);
+    });
+    When('a salary run is started for employee E-100', async () => {
+      instanceId = await start('E-100');
+    });
+    Then('the demo workers, signed in with their API token, still fill in salary base and bonus', async () => {
+      const waiting = await eventually('E-100 waits at <ApproveBonus>', async () => {
+        const current = await instance(instanceId);
+        assert.equal(status(current, 'ApproveBonus'), 'waiting');
+        return current;
+      });
+      assert.deepEqual({ salaryBase: waiting.variables.salaryBase, bonus: waiting.variables.bonus }, { salaryBase: 5200, bonus: 520 });
+    });
+    When('mary approves the bonus', async () => {
+      const tasks = await server.as(MARY).get(`/api/tasks?instanceId=${instanceId}`);
+      const res = await server.as(MARY).post(`/api/tasks/${tasks.body.items[0].id}/complete`, { variables: { approved: true } });
+      assert.equal(res.status, 204, JSON.stringify(res.body));
+    });
+    Then('the run completes: the payroll is recorded', async () => {
+      const done = await eventually('E-100 is completed', async () => {
+        const current = await instance(instanceId);
+        assert.equal(current.status, 'completed');
+        return current;
+      });
+      assert.equal(status(done, 'SalaryPaid'), 'completed');
+    });
+  });
+
   Scenario('an employee the demo systems do not know ends in "Salary run failed"', () => {
     let instanceId: string;
     const tasksSeen = new Set<string>();

@@ -161,6 +161,7 @@ const TABLE: Record<string, Row> = {
   // the web app's own endpoints (signing in with a session cookie is before authentication)
   'GET /api/me': { outcome: EVERYONE },
   'DELETE /api/session': { outcome: EVERYONE },
+  'DELETE /api/users/:name/sessions': { outcome: only('admin') },
   'GET /api/web/processes/:key/stats': { outcome: only('admin', 'operator'), query: () => '?version=1' },
   'GET /api/web/instances': { outcome: READERS },
   'GET /api/web/instances/:id/events': { outcome: READERS, stream: true },
@@ -185,7 +186,7 @@ function pathOf(endpoint: string, f: Fixture): string {
     : path.includes('/deployment/') ? f.deploymentId
     : path.includes('/process-definition/') ? f.definitionId
     : f.instanceId;
-  return path.replace(':key', 'matrix').replace(':name', 'amount').replace(':id', id);
+  return path.replace(':key', 'matrix').replace(':name', path.startsWith('/api/users/') ? 'mary' : 'amount').replace(':id', id);
 }
 
 Feature('Every endpoint answers each role as the role table says', () => {
