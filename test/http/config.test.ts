@@ -35,6 +35,7 @@ Feature('Baton reads its configuration from the environment', () => {
         retryPolicy: { retries: 3, intervalsMs: [10_000] },
         scriptFormats: [],
         liveEngines: 64,
+        trustProxy: 0,
         connectors: {
           enabled: ['sms', 'email', 'http'],
           twilio: null,
@@ -67,6 +68,7 @@ Feature('Baton reads its configuration from the environment', () => {
         BATON_HTTP_TIMEOUT_MS: '5000',
         BATON_SCRIPT_FORMATS: 'feel, JUEL',
         BATON_LIVE_ENGINES: '0',
+        BATON_TRUST_PROXY: '2',
         SMTP_URL: 'smtps://baton:s3cret@mail.example.com',
         MAIL_FROM: 'Payroll <payroll@example.com>',
         ADMIN_EMAIL: 'ops@example.com',
@@ -89,6 +91,7 @@ Feature('Baton reads its configuration from the environment', () => {
         retryPolicy: { retries: 4, intervalsMs: [5000, 60_000, 600_000] },
         scriptFormats: ['feel', 'juel'],
         liveEngines: 0,
+        trustProxy: 2,
         connectors: {
           enabled: ['email', 'http'],
           twilio: { accountSid: `AC${'a1'.repeat(16)}`, authToken: 'token', from: '+15005550006', apiUrl: 'http://127.0.0.1:9999' },

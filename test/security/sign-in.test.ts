@@ -105,11 +105,26 @@ Feature('Guessing passwords is slowed down, and locks no one out', () => {
       const form = await requestFrom(`${t.url}/api/session`, '127.0.0.4', { method: 'POST', json: { user: 'worker', password: 'worker' } });
       assert.equal(form.status, 200, form.body);
     });
-    Then('a wrong token is 401, never 429: tokens are not password-throttled', async () => {
+    Then('a wrong token is 401, never 429 for the account: tokens are not password-throttled', async () => {
       for (let i = 0; i < 8; i++) {
         const answer = await requestFrom(`${t.url}/api/instances`, ATTACKER, { headers: bearer('worker', `token-guess-${i}`) });
         assert.equal(answer.status, 401, answer.body);
       }
+      const answer = await requestFrom(`${t.url}/engine-rest/version`, ATTACKER, { headers: bearer('worker', WORKER_TOKEN) });
+      assert.equal(answer.status, 200, answer.body);
+    });
+    Then(`only the work is bounded: after twenty wrong tokens ${ATTACKER} gets one token check a second, and worker's token still works`, async () => {
+      let wrong = 8;
+      for (;;) {
+        const answer = await requestFrom(`${t.url}/api/instances`, ATTACKER, { headers: bearer(`name-${wrong}`, 'not-a-token') });
+        if (answer.status === 429) {
+          assert.equal(tooMany(answer), 1);
+          break;
+        }
+        assert.equal(answer.status, 401, answer.body);
+        wrong++;
+      }
+      assert.equal(wrong, 21, 'the twenty-first wrong token was still checked');
       const answer = await requestFrom(`${t.url}/engine-rest/version`, ATTACKER, { headers: bearer('worker', WORKER_TOKEN) });
       assert.equal(answer.status, 200, answer.body);
     });
