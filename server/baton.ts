@@ -5,6 +5,7 @@ import { createAuthenticator, type StoredUser } from './auth/users.ts';
 import { createApp } from './app.ts';
 import { camundaRoutes } from './camunda/routes.ts';
 import type { Config } from './config.ts';
+import { setExpressionLimits } from './engine/expression-limits.ts';
 import { createConnectors } from './connectors/index.ts';
 import { createConnectorWorkers, type ConnectorWorkers } from './connectors/workers.ts';
 import { deploymentRoutes } from './deployments/routes.ts';
@@ -73,6 +74,7 @@ export async function createBaton(
   deps: { log: Logger; users: StoredUser[]; clock?: () => Date; scriptLanguages?: ScriptLanguage[] },
 ): Promise<Baton> {
   const { log, users } = deps;
+  setExpressionLimits(config.expressionLimits);
   const scripts = createScriptLanguages([...BUILT_IN_SCRIPT_LANGUAGES, ...(deps.scriptLanguages ?? [])], config.scriptFormats);
   const clock = deps.clock ?? (() => new Date());
   const store = await openStore(config);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_EXPRESSION_LIMITS, type ExpressionLimits } from './engine/expression-limits.ts';
 import { parseRetryCycle, type RetryPolicy } from './engine/retry.ts';
 
 /** Which demo parts `npm start` brings up. */
@@ -59,6 +60,8 @@ export interface Config {
   readonly scriptFormats: readonly string[];
   /** engines of recently run instances kept in memory for their next event (BATON_LIVE_ENGINES); 0 keeps none */
   readonly liveEngines: number;
+  /** the steps, time, memory and result size of one expression's evaluation (BATON_EXPRESSION_*) */
+  readonly expressionLimits: ExpressionLimits;
   /** reverse proxies in front of Baton whose X-Forwarded-For is believed (BATON_TRUST_PROXY); 0: none, the socket's address counts */
   readonly trustProxy: number;
 }
@@ -151,6 +154,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`BATON_SCRIPT_FORMATS must be a comma-separated list of script formats such as feel, got "${format}"`);
   }
 
+  const e = DEFAULT_EXPRESSION_LIMITS;
+  const expressionLimits: ExpressionLimits = Object.freeze({
+    maxSteps: int('BATON_EXPRESSION_MAX_STEPS', e.maxSteps, 100, 100_000_000),
+    timeoutMs: int('BATON_EXPRESSION_TIMEOUT_MS', e.timeoutMs, 10, 60_000),
+    maxMemoryMb: int('BATON_EXPRESSION_MAX_MEMORY_MB', e.maxMemoryMb, 16, 4096),
+    maxResultChars: int('BATON_EXPRESSION_MAX_RESULT_CHARS', e.maxResultChars, 1000, 100_000_000),
+  });
+
   if (problems.length) throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   const store: StoreConfig = mongoUri ? { kind: 'mongodb', uri: mongoUri } : { kind: 'sqlite', dataDir };
   return Object.freeze({
@@ -167,6 +178,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectors,
     scriptFormats: Object.freeze(scriptFormats),
     liveEngines,
+    expressionLimits,
     trustProxy,
   });
 }

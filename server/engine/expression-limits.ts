@@ -20,13 +20,26 @@ export interface ExpressionLimits {
 /** Defaults well above what real models need (the salary demo's expressions take a few steps). */
 export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = Object.freeze({
   maxSteps: 100_000,
-  timeoutMs: 500,
+  timeoutMs: 200,
   maxMemoryMb: 64,
   maxResultChars: 1_000_000,
 });
 
 /** Thrown when an expression does not parse, is not allowed, fails or exceeds a bound. */
-export class ExpressionError extends Error {}
+export class ExpressionError extends Error {
+  override name = 'ExpressionError';
+}
+
+/**
+ * Whether an error came from an expression, also when the engine wrapped it (bpmn-elements'
+ * ActivityError keeps the original as `inner` and takes over its name).
+ */
+export function isExpressionFailure(err: unknown): boolean {
+  for (let at = err, depth = 0; at && typeof at === 'object' && depth < 5; at = (at as { inner?: unknown }).inner, depth++) {
+    if (at instanceof ExpressionError || (at as { name?: unknown }).name === 'ExpressionError') return true;
+  }
+  return false;
+}
 
 let current: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS;
 

@@ -1,6 +1,7 @@
 import { Engine } from 'bpmn-engine';
 import type { Json, MessageSubscription, Timer, Variables } from '../store/types.ts';
 import type { CompiledProcess } from './definitions.ts';
+import { isExpressionFailure } from './expression-limits.ts';
 import { evaluate } from './expressions.ts';
 import { evaluateParameters } from './extensions.ts';
 import { callActivityBetween, findErrorCatcher, isWithin } from './model.ts';
@@ -69,6 +70,11 @@ export interface RunResult {
   thrown: ThrownEvent[];
   /** the engine, for the instance's next event while it runs */
   live?: LiveEngine;
+  /**
+   * Set when an expression failed or passed a bound: the step did not happen, and the caller
+   * keeps the instance as it was, with an incident (never a failed or half-run instance).
+   */
+  stepFailure?: { elementId: string | null; message: string };
 }
 
 /**
@@ -165,6 +171,9 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
   let step = 0;
   let replaying = input.state !== null;
   let outcome: { status: 'completed' | 'failed'; error: string | null } | null = null;
+  /** the element whose expression failed, once one did */
+  let failedAt: string | null = null;
+  let stepFailure: RunResult['stepFailure'];
   let steps = 0;
 
   const timers = createDurableTimers(input.timers, clock, () => !replaying);
@@ -263,6 +272,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
           if (isElement) record('element.completed', api);
           break;
         case 'activity.error':
+          if (!replaying) failedAt ??= api.id;
           forget(api.executionId);
           if (isElement) record('element.failed', api, { message: api.content.error?.message ?? 'error' });
           break;
@@ -340,7 +350,10 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     },
   } as unknown as ConstructorParameters<typeof Engine>[0]);
   engine.once('end', () => (outcome ??= { status: 'completed', error: null }));
-  engine.once('error', (err: Error) => (outcome ??= { status: 'failed', error: err.message }));
+  engine.once('error', (err: Error) => {
+    if (!outcome && isExpressionFailure(err)) stepFailure = { elementId: failedAt, message: err.message };
+    outcome ??= { status: 'failed', error: err.message };
+  });
 
   if (input.state === null) {
     await engine.execute({ listener, variables } as unknown as Parameters<typeof engine.execute>[0]);
@@ -490,6 +503,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
       events,
       thrown,
       ...(running ? { live } : {}),
+      ...(stepFailure ? { stepFailure } : {}),
     };
   }
 

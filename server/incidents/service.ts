@@ -9,6 +9,7 @@ import type { Executor } from '../instances/executor.ts';
 import { retryPolicyOf } from '../jobs/service.ts';
 import type { InstanceRecord, Job, Page, Store } from '../store/types.ts';
 import { may } from '../auth/permissions.ts';
+import { failedStep, retryStep } from '../instances/step-incidents.ts';
 
 /** A job that ran out of retries (or raised an uncaught BPMN error) and waits for an operator. */
 export interface IncidentView {
@@ -105,6 +106,8 @@ export function createIncidentService(deps: { store: Store; executor: Executor; 
       return executor.transition(record.id, (fresh) => {
         const job = fresh.jobs.find((j) => j.id === id);
         if (fresh.status !== 'running' || !job?.incident) throw new ConflictError(`incident <${id}> is not open`);
+        const step = failedStep(job);
+        if (step) return retryStep(fresh, job, step, values, user);
         assertWithinLimits({ ...fresh.variables, ...values }, executor.limits);
         const retries = retryPolicyOf(model, job, retryPolicy).retries;
         const inputs = job.notification ? undefined : model.inputs.get(job.elementId);

@@ -11,6 +11,8 @@ import type { Logger } from 'pino';
 import type { HistoryEvent, InstanceRecord, Job, Store, UserTask, Variables } from '../store/types.ts';
 import type { DefinitionCache } from './definitions.ts';
 import { createdEvent, raiseIncident } from './incidents.ts';
+import { isStepFailure, nextTimerOf, raiseStepIncident } from './step-incidents.ts';
+import { ExpressionError } from '../engine/expression-limits.ts';
 import { createLiveEngines } from './live-engines.ts';
 import { assertWithinLimits, DEFAULT_VARIABLE_LIMITS, findOverflow, type VariableLimits } from '../forms/variable-limits.ts';
 
@@ -152,6 +154,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     record.jobs = [
       ...engineJobs,
       ...notifications.filter((job) => job.notification?.reason !== 'task' || openTasks.has(job.notification.taskId ?? '')),
+      // an open step incident stays until it is retried (step-incidents.ts)
+      ...(run.status === 'running' ? record.jobs.filter((job) => job.step && job.incident) : []),
     ];
     for (const job of newJobs) {
       events.push(createdEvent(job));
@@ -172,7 +176,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       }
     }
     record.timers = run.timers;
-    record.nextTimerAt = run.timers.map((timer) => timer.dueAt).sort()[0] ?? null;
+    record.nextTimerAt = nextTimerOf(record);
     record.messages = run.messages;
     if (run.status !== 'running') {
       record.status = run.status;
@@ -210,8 +214,18 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       throw err;
     }
     run = bounded(record, run);
+    // an expression failed: the step is not taken (the caller saves an incident instead)
+    if (run.stepFailure) throw Object.assign(new ExpressionError(run.stepFailure.message), { elementId: run.stepFailure.elementId });
     thrown.push(...run.thrown);
     return { events: merge(record, run, process, now), engine: run.live };
+  };
+
+  /** the history of a step that failed: its incident, on the record as it was before the step */
+  const failedStep = async (record: InstanceRecord, action: Action, err: unknown, now: Date): Promise<NewEvent[]> => {
+    const { model } = await definitions.compiled(record.processKey, record.processVersion);
+    const elementId = (err as { elementId?: string | null }).elementId ?? null;
+    log.warn({ instanceId: record.id, elementId, action: action.type, err: (err as Error).message }, 'a step failed: incident raised');
+    return raiseStepIncident({ record, action, elementId, message: (err as Error).message, now, model });
   };
 
   return {
@@ -245,7 +259,17 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       };
       const events: NewEvent[] = [{ type: 'instance.started', user, data: { variables } }];
       const thrown: ThrownEvent[] = [];
-      const run = await execute(record, { type: 'start' }, now, thrown);
+      const initial = structuredClone(record);
+      let run: { events: NewEvent[]; engine?: LiveEngine };
+      try {
+        run = await execute(record, { type: 'start' }, now, thrown);
+      } catch (err) {
+        if (!isStepFailure(err)) throw err;
+        // the instance exists, not yet started, with the incident that says why
+        Object.assign(record, initial);
+        run = { events: await failedStep(record, { type: 'start' }, err, now) };
+        thrown.length = 0;
+      }
       events.push(...run.events);
       const saved = numbered(record, events, now);
       await store.createInstance(record, saved);
@@ -261,7 +285,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     transition(instanceId, decide) {
       return serial(instanceId, async () => {
         for (let attempt = 1; ; attempt++) {
-          const record = await store.getInstance(instanceId);
+          let record = await store.getInstance(instanceId);
           if (!record) throw new ConflictError(`instance <${instanceId}> no longer exists`);
           const expected = record.revision;
           const now = clock();
@@ -273,7 +297,23 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           const incoming = step.action && 'variables' in step.action ? step.action.variables : {};
           if (Object.keys(incoming).length) assertWithinLimits({ ...record.variables, ...incoming }, limits);
           const thrown: ThrownEvent[] = [];
-          const run = step.action ? await execute(record, step.action, now, thrown) : undefined;
+          let run: { events: NewEvent[]; engine?: LiveEngine } | undefined;
+          if (step.action) {
+            try {
+              run = await execute(record, step.action, now, thrown);
+            } catch (err) {
+              if (!isStepFailure(err)) throw err;
+              // the step is not taken: the instance stays as it was saved, with an incident
+              engines.drop(instanceId);
+              const saved = await store.getInstance(instanceId);
+              if (!saved || saved.revision !== expected) continue;
+              // Baton's own part of the step (who did what, an incident retried) still happens
+              record = saved;
+              step.change?.(record, now);
+              thrown.length = 0;
+              events.push(...(await failedStep(record, step.action, err, now)));
+            }
+          }
           if (run) events.push(...run.events);
           const saved = numbered(record, events, now);
           try {

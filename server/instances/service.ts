@@ -54,7 +54,7 @@ export function toView(record: InstanceRecord): InstanceView {
     error: record.error,
     tasks: record.userTasks.map(({ id, elementId, name, assignee, candidateGroups }) => ({ id, elementId, name, assignee, candidateGroups })),
     externalTasks: record.jobs
-      .filter((job) => !job.notification)
+      .filter((job) => !job.notification && !job.step)
       .map(({ id, elementId, topic, lockedBy, retries, incident }) => ({ id, elementId, topic, lockedBy, retries, incident: incident?.message ?? null })),
     notifications: record.jobs.flatMap(({ id, elementId, topic, lockedBy, retries, incident, notification }) =>
       notification ? [{ id, elementId, topic, reason: notification.reason, lockedBy, retries, incident: incident?.message ?? null }] : [],

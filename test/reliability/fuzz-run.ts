@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startBaton } from '../helpers/baton.ts';
 import { endpoints } from '../helpers/endpoints.ts';
+import { fuzzExpressions } from './fuzz-expressions.ts';
 import { prng } from '../helpers/prng.ts';
 import { DEMO, MARY, WORKER, makeDataDir, removeDataDir, spawnServer, type Credentials, type ServerProcess } from '../helpers/server-process.ts';
 
@@ -17,6 +18,8 @@ export interface FuzzOptions {
   jsonBodies: number;
   seed: number;
   say?: (line: string) => void;
+  /** random FEEL and JUEL expressions deployed and started (fuzz-expressions.ts); default 0 */
+  expressions?: number;
 }
 
 export interface FuzzFigures {
@@ -176,7 +179,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzFigures> {
   const server: ServerProcess = await spawnServer({
     dataDir,
     demo: 'users',
-    env: { BATON_CONNECTORS: 'none', BATON_LOG_LEVEL: 'fatal', BATON_BODY_LIMIT_BYTES: '2000000', NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}` },
+    env: { BATON_CONNECTORS: 'none', BATON_SCRIPT_FORMATS: 'feel,juel', BATON_LOG_LEVEL: 'fatal', BATON_BODY_LIMIT_BYTES: '2000000', NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}` },
   });
   const figures: FuzzFigures = {
     seed: options.seed, corpus: files.length, bpmnFiles: 0, deployed: 0, started: 0, jsonBodies: 0, statuses: {}, rssBeforeMB: 0, rssAfterMB: 0, durationSeconds: 0,
@@ -264,6 +267,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzFigures> {
       await send(method, url + query, pick(who), body, body === undefined ? undefined : 'application/json', `${method} ${url}${query} with ${String(body).slice(0, 200)}`);
       if (i % 1000 === 999) say(`${i + 1} random bodies, RSS ${rssMB(server.pid)} MB`);
     }
+    const expressions = options.expressions ?? 0;
+    const deployedExpressions = await fuzzExpressions((method, url, body, type, what) => send(method, url, DEMO, body, type, what), random, expressions);
+    if (expressions) say(`${expressions} random expressions, ${deployedExpressions} deployed, RSS ${rssMB(server.pid)} MB`);
     figures.rssAfterMB = rssMB(server.pid);
     figures.durationSeconds = Math.round((Date.now() - started) / 100) / 10;
     assert.ok(server.running(), 'the server is still running');
