@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { bodyParser } from '@koa/bodyparser';
+import { jsonBodyParser } from './http/json-body.ts';
 import Koa from 'koa';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
@@ -12,6 +13,8 @@ export interface AppDeps {
   log: Logger;
   authenticator: Authenticator;
   bodyLimitBytes: number;
+  /** JSON bodies with more object properties are refused unparsed (BATON_JSON_MAX_PROPERTIES) */
+  jsonMaxProperties?: number;
   /**
    * proxies in front of Baton whose X-Forwarded-For is believed (BATON_TRUST_PROXY): the client
    * address is the entry this many hops from the right; 0 takes the socket's address
@@ -28,7 +31,7 @@ export interface AppDeps {
  * The Koa application. Middleware order: request id and access log, problem+json errors,
  * security headers, health (open), authentication, body parsing, routes.
  */
-export function createApp({ log, authenticator, bodyLimitBytes, trustProxy = 0, routers, health, web }: AppDeps): Koa {
+export function createApp({ log, authenticator, bodyLimitBytes, jsonMaxProperties = 100_000, trustProxy = 0, routers, health, web }: AppDeps): Koa {
   const app = new Koa({ proxy: trustProxy > 0, maxIpsCount: trustProxy });
   app.silent = true;
 
@@ -70,6 +73,7 @@ export function createApp({ log, authenticator, bodyLimitBytes, trustProxy = 0, 
   });
   if (web) app.use(web);
   app.use(authMiddleware(authenticator, []));
+  app.use(jsonBodyParser({ limitBytes: bodyLimitBytes, maxProperties: jsonMaxProperties }));
   app.use(
     bodyParser({
       enableTypes: ['json', 'xml'],

@@ -93,6 +93,7 @@ export async function createBaton(
     notifier,
     scripts,
     liveEngines: config.liveEngines,
+    variableLimits: config.variableLimits,
     onThrown: (record, thrown) => thrownEvents?.deliver(record, thrown),
     onJobs: (topics) => jobs?.notify(topics),
     onCommit: (id, revision) => changes.committed(id, revision),
@@ -116,12 +117,13 @@ export async function createBaton(
 
   const authenticator = createAuthenticator(registry, { now: () => clock().getTime() });
   const sessions = createSessionKeeper(store, registry, () => clock().getTime());
-  const web = createWeb({ authenticator, users: registry, sessions, store, instances, changes, publicUrl: config.publicUrl });
+  const web = createWeb({ authenticator, users: registry, sessions, store, instances, changes, eventStreams: config.eventStreams, publicUrl: config.publicUrl });
   const app = createApp({
     log,
     authenticator,
     web: web.middleware,
     bodyLimitBytes: config.bodyLimitBytes,
+    jsonMaxProperties: config.jsonMaxProperties,
     trustProxy: config.trustProxy,
     routers: [
       deploymentRoutes(deployments, config.bodyLimitBytes),
@@ -176,6 +178,7 @@ export async function createBaton(
     async close() {
       const closed = new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
       jobs?.releaseWaiters();
+      web.close();
       await scheduler.stop();
       await connectors.stop();
       const deadline = Date.now() + CLOSE_GRACE_MS;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DEFAULT_EXPRESSION_LIMITS, type ExpressionLimits } from './engine/expression-limits.ts';
 import { parseRetryCycle, type RetryPolicy } from './engine/retry.ts';
+import { DEFAULT_VARIABLE_LIMITS, type VariableLimits } from './forms/variable-limits.ts';
 
 /** Which demo parts `npm start` brings up. */
 export type DemoMode = 'all' | 'users' | 'off';
@@ -60,10 +61,16 @@ export interface Config {
   readonly scriptFormats: readonly string[];
   /** engines of recently run instances kept in memory for their next event (BATON_LIVE_ENGINES); 0 keeps none */
   readonly liveEngines: number;
-  /** the steps, time, memory and result size of one expression's evaluation (BATON_EXPRESSION_*) */
-  readonly expressionLimits: ExpressionLimits;
   /** reverse proxies in front of Baton whose X-Forwarded-For is believed (BATON_TRUST_PROXY); 0: none, the socket's address counts */
   readonly trustProxy: number;
+  /** the steps, time, memory and result size of one expression's evaluation (BATON_EXPRESSION_*) */
+  readonly expressionLimits: ExpressionLimits;
+  /** bounds on an instance's variables and on string form fields (BATON_VARIABLE_MAX_BYTES and friends) */
+  readonly variableLimits: VariableLimits;
+  /** JSON request bodies with more object properties are refused before they are parsed (BATON_JSON_MAX_PROPERTIES) */
+  readonly jsonMaxProperties: number;
+  /** live-update event streams (GET /api/web/instances/<id>/events) open at once, per user and per node */
+  readonly eventStreams: { readonly perUser: number; readonly total: number };
 }
 
 /** Thrown when the environment holds bad values; its message names every bad variable. */
@@ -154,6 +161,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`BATON_SCRIPT_FORMATS must be a comma-separated list of script formats such as feel, got "${format}"`);
   }
 
+  const variableLimits = readVariableLimits(int, problems);
+  const jsonMaxProperties = int('BATON_JSON_MAX_PROPERTIES', 100_000, 100, 100_000_000);
+  const eventStreams = Object.freeze({
+    perUser: int('BATON_EVENT_STREAMS_PER_USER', 20, 1, 10_000),
+    total: int('BATON_EVENT_STREAMS_MAX', 2_000, 1, 1_000_000),
+  });
+
   const e = DEFAULT_EXPRESSION_LIMITS;
   const expressionLimits: ExpressionLimits = Object.freeze({
     maxSteps: int('BATON_EXPRESSION_MAX_STEPS', e.maxSteps, 100, 100_000_000),
@@ -178,8 +192,26 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectors,
     scriptFormats: Object.freeze(scriptFormats),
     liveEngines,
-    expressionLimits,
     trustProxy,
+    expressionLimits,
+    variableLimits,
+    jsonMaxProperties,
+    eventStreams,
+  });
+}
+
+/** The variable bounds; an instance's total must leave room for its largest variable. */
+function readVariableLimits(int: Readers['int'], problems: string[]): VariableLimits {
+  const d = DEFAULT_VARIABLE_LIMITS;
+  const maxBytes = int('BATON_VARIABLE_MAX_BYTES', d.maxBytes, 1024, 64 * 1024 * 1024);
+  const maxTotalBytes = int('BATON_VARIABLES_MAX_BYTES', d.maxTotalBytes, 1024, 256 * 1024 * 1024);
+  if (maxTotalBytes < maxBytes) problems.push(`BATON_VARIABLES_MAX_BYTES (${maxTotalBytes}) must be at least BATON_VARIABLE_MAX_BYTES (${maxBytes})`);
+  return Object.freeze({
+    maxBytes,
+    maxTotalBytes,
+    maxCount: int('BATON_VARIABLES_MAX_COUNT', d.maxCount, 1, 1_000_000),
+    maxDepth: d.maxDepth,
+    textMaxLength: int('BATON_FORM_TEXT_MAX_LENGTH', d.textMaxLength, 1, 10_000_000),
   });
 }
 

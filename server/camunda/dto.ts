@@ -6,7 +6,7 @@
  */
 import type { LockedTask } from '../jobs/service.ts';
 import type { ElementRun } from '../instances/elements.ts';
-import type { InstanceView } from '../instances/service.ts';
+import type { InstanceSummary, InstanceView } from '../instances/service.ts';
 import type { InstanceStatus, Job, TaskView } from '../store/types.ts';
 import { camundaDate, toTypedMap } from './variables.ts';
 
@@ -116,7 +116,7 @@ export function historicState(status: InstanceStatus): string {
 const duration = (start: string, end: string | null): number | null => (end ? Date.parse(end) - Date.parse(start) : null);
 
 /** Camunda's HistoricProcessInstanceDto. */
-export function historicInstanceDto(view: InstanceView, definitionId: string | null) {
+export function historicInstanceDto(view: InstanceSummary, definitionId: string | null) {
   return {
     id: view.id,
     businessKey: view.businessKey,

@@ -6,7 +6,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { currentUser } from '../http/auth.ts';
-import type { InstanceView } from '../instances/service.ts';
+import type { InstanceSummary, InstanceView } from '../instances/service.ts';
 import type { InstanceStatus } from '../store/types.ts';
 import { parseDefinitionId } from './definitions.ts';
 import { activityType, historicActivityDto, historicInstanceDto } from './dto.ts';
@@ -33,7 +33,7 @@ function statuses(ctx: Context): InstanceStatus[] {
 
 /** Registers /history/process-instance and /history/activity-instance. */
 export function historyEndpoints(router: Router, { instances, lookup }: Wiring): void {
-  const query = async (ctx: Context, need = Number.POSITIVE_INFINITY): Promise<InstanceView[]> => {
+  const query = async (ctx: Context, need = Number.POSITIVE_INFINITY): Promise<InstanceSummary[]> => {
     const ids = [param(ctx, 'processInstanceId'), ...(list(ctx, 'processInstanceIds') ?? [])].filter(Boolean);
     const key = param(ctx, 'processDefinitionKey');
     const definition = param(ctx, 'processDefinitionId');

@@ -54,15 +54,23 @@ export function list(ctx: Context, name: string): string[] | undefined {
   return param(ctx, name)?.split(',').filter(Boolean);
 }
 
-/** Camunda's paging window: firstResult (default 0) and maxResults (default all). */
+/** Camunda's paging window: firstResult (default 0) and maxResults (default and at most MAX_RESULTS). */
 export interface Window {
   first: number;
   max: number;
 }
 
-/** Reads firstResult and maxResults. */
+/**
+ * The most items one list answer holds, and what it holds without maxResults: Camunda's
+ * queryMaxResultsLimit, which Baton always sets, so no list answer grows with the data.
+ */
+export const MAX_RESULTS = 1_000;
+
+/** Reads firstResult and maxResults; more than MAX_RESULTS is refused as Camunda refuses it. */
 export function window(ctx: Context): Window {
-  return { first: integer(ctx, 'firstResult') ?? 0, max: integer(ctx, 'maxResults') ?? Number.POSITIVE_INFINITY };
+  const max = integer(ctx, 'maxResults') ?? MAX_RESULTS;
+  if (max > MAX_RESULTS) throw new ValidationError(`Max results limit of ${MAX_RESULTS} exceeded!`, [{ path: 'maxResults', message: `at most ${MAX_RESULTS}` }]);
+  return { first: integer(ctx, 'firstResult') ?? 0, max };
 }
 
 /** Cuts a window out of a full list. */

@@ -8,7 +8,7 @@ import type { Context } from 'koa';
 import { NotFoundError } from '../errors.ts';
 import { currentUser, requireRole } from '../http/auth.ts';
 import { jsonBody, optionalString, requiredString } from '../http/body.ts';
-import { canSee, type InstanceView } from '../instances/service.ts';
+import { canSee, type InstanceSummary, type InstanceView } from '../instances/service.ts';
 import type { InstanceRecord } from '../store/types.ts';
 import { parseDefinitionId } from './definitions.ts';
 import { incidentDto, instanceDto } from './dto.ts';
@@ -20,7 +20,7 @@ import { fromTypedMap, toTyped, toTypedMap } from './variables.ts';
 /** Registers /process-instance, /message and /incident. */
 export function runtimeEndpoints(router: Router, { instances, messages, store, lookup }: Wiring): void {
   /** running instances matching Camunda's query parameters, newest first */
-  const query = async (ctx: Context, need = Number.POSITIVE_INFINITY): Promise<InstanceView[]> => {
+  const query = async (ctx: Context, need = Number.POSITIVE_INFINITY): Promise<InstanceSummary[]> => {
     const ids = list(ctx, 'processInstanceIds');
     const businessKey = param(ctx, 'businessKey');
     const key = param(ctx, 'processDefinitionKey');

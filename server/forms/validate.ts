@@ -1,6 +1,6 @@
 import { ValidationError, type Problem } from '../errors.ts';
 import type { FormField, Json, Variables } from '../store/types.ts';
-import { assertWithinLimits, depthOf, type VariableLimits } from './variable-limits.ts';
+import { assertWithinLimits, countOverflow, depthOf, overflowError, type VariableLimits } from './variable-limits.ts';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** names that would reach into an object's prototype where variables are merged or evaluated */
@@ -46,8 +46,8 @@ export function validateForm(fields: FormField[], input: unknown, limits: Variab
   }
   const values = input as Record<string, Json>;
   // counted before any value is looked at: 200,000 variables are refused at once
-  const count = Object.keys(values).length;
-  if (count > limits.maxCount) assertWithinLimits(values, limits);
+  const tooMany = countOverflow(Object.keys(values).length, limits);
+  if (tooMany) throw overflowError(tooMany);
   const problems: Problem[] = [];
   const result: Variables = {};
   const byId = new Map(fields.map((field) => [field.id, field]));

@@ -57,9 +57,8 @@ const kib = (bytes: number): string => (bytes % 1024 === 0 ? `${bytes / 1024} Ki
  */
 export function findOverflow(variables: Variables, limits: VariableLimits): Overflow | null {
   const names = Object.keys(variables);
-  if (names.length > limits.maxCount) {
-    return { status: 400, name: 'variables', message: `${names.length} variables are more than the ${limits.maxCount} an instance may hold`, limit: limits.maxCount };
-  }
+  const tooMany = countOverflow(names.length, limits);
+  if (tooMany) return tooMany;
   let total = 2;
   for (const name of names) {
     const value = variables[name] as Json;
@@ -82,6 +81,12 @@ export function findOverflow(variables: Variables, limits: VariableLimits): Over
     }
   }
   return null;
+}
+
+/** The overflow of `count` variables when they are more than an instance may hold, or null. */
+export function countOverflow(count: number, limits: VariableLimits): Overflow | null {
+  if (count <= limits.maxCount) return null;
+  return { status: 400, name: 'variables', message: `${count} variables are more than the ${limits.maxCount} an instance may hold`, limit: limits.maxCount };
 }
 
 /** The JSON size of a value in bytes; a value JSON cannot hold counts as infinitely large. */

@@ -188,16 +188,15 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   };
 
   /**
-   * A run whose variables break a bound (a script or an output mapping made them) fails the
-   * instance with the reason instead: the variables stay as they were before the run, so no
-   * instance grows past the bounds by itself.
+   * A run whose variables break a bound (a script, an expression or an output mapping made them)
+   * is a step that cannot be taken: it becomes a step incident with the reason, and the instance
+   * stays as it was saved (step-incidents.ts), so no instance grows past the bounds by itself.
    */
-  const bounded = (record: InstanceRecord, run: RunResult): RunResult => {
-    const overflow = run.status === 'failed' ? null : findOverflow(run.variables, limits);
+  const bounded = (run: RunResult): RunResult => {
+    const overflow = run.stepFailure ? null : findOverflow(run.variables, limits);
     if (!overflow) return run;
-    const error = `${overflow.message} (the instance's variables are bounded: BATON_VARIABLE_MAX_BYTES, BATON_VARIABLES_MAX_COUNT, BATON_VARIABLES_MAX_BYTES)`;
-    // the state before the run: the engine's new one holds the variables too
-    return { status: 'failed', error, state: record.state, variables: record.variables, userTasks: [], jobs: [], timers: [], messages: [], events: run.events, thrown: [] };
+    const message = `${overflow.message} (bounded by BATON_VARIABLE_MAX_BYTES, BATON_VARIABLES_MAX_COUNT and BATON_VARIABLES_MAX_BYTES)`;
+    return { ...run, stepFailure: { elementId: null, message } };
   };
 
   /** runs the engine on the record (its live engine when current); the engine is kept once the record is saved */
@@ -213,7 +212,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       if (err instanceof NotWaitingError) throw new ConflictError(err.message);
       throw err;
     }
-    run = bounded(record, run);
+    run = bounded(run);
     // an expression failed: the step is not taken (the caller saves an incident instead)
     if (run.stepFailure) throw Object.assign(new ExpressionError(run.stepFailure.message), { elementId: run.stepFailure.elementId });
     thrown.push(...run.thrown);

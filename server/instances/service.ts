@@ -30,16 +30,25 @@ export interface InstanceView {
   elements?: ElementRun[];
 }
 
+/** An instance as lists show it: without its variables, which only GET /api/instances/<id> answers. */
+export type InstanceSummary = Omit<InstanceView, 'variables' | 'elements'>;
+
 export interface InstanceService {
   start(key: string, input: { variables?: unknown; businessKey?: string }, user: User): Promise<InstanceView>;
   get(id: string, user: User): Promise<InstanceView>;
-  list(query: InstanceQuery, user: User): Promise<Page<InstanceView>>;
+  /** a page of instances, newest first, without their variables */
+  list(query: InstanceQuery, user: User): Promise<Page<InstanceSummary>>;
   history(id: string, user: User): Promise<HistoryEvent[]>;
   cancel(id: string, user: User): Promise<InstanceView>;
 }
 
 /** What the API shows of a record. */
 export function toView(record: InstanceRecord): InstanceView {
+  return { ...toSummary(record), variables: record.variables };
+}
+
+/** What a list shows of a record: everything but the variables. */
+export function toSummary(record: InstanceRecord): InstanceSummary {
   return {
     id: record.id,
     processKey: record.processKey,
@@ -47,7 +56,6 @@ export function toView(record: InstanceRecord): InstanceView {
     processName: record.processName,
     businessKey: record.businessKey,
     status: record.status,
-    variables: record.variables,
     startedAt: record.startedAt,
     startedBy: record.startedBy,
     endedAt: record.endedAt,
@@ -67,7 +75,7 @@ export function toView(record: InstanceRecord): InstanceView {
 }
 
 /** Admins and operators see every instance; others those they started or hold a task in. */
-export function canSee(user: User, record: InstanceRecord): boolean {
+export function canSee(user: User, record: Pick<InstanceRecord, 'startedBy' | 'userTasks'>): boolean {
   if (may(user, 'operate')) return true;
   if (record.startedBy === user.name) return true;
   return record.userTasks.some(
@@ -113,7 +121,7 @@ export function createInstanceService(store: Store, definitions: DefinitionCache
     async list(query, user) {
       const scoped = may(user, 'operate') ? query : { ...query, startedBy: user.name };
       const page = await store.findInstances(scoped);
-      return { items: page.items.map(toView), total: page.total };
+      return { items: page.items.map(toSummary), total: page.total };
     },
 
     async history(id, user) {

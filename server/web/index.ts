@@ -8,7 +8,7 @@ import { paging, queryString } from '../http/body.ts';
 import type { InstanceService } from '../instances/service.ts';
 import type { InstanceStatus, Store } from '../store/types.ts';
 import type { InstanceChanges } from './changes.ts';
-import { streamInstanceChanges } from './events.ts';
+import { createEventStreams } from './events.ts';
 import { listInstances, versionStats } from './read-model.ts';
 import { CSRF_HEADER, SESSION_COOKIE, SESSION_MS, type Session, type SessionKeeper } from './session.ts';
 import { isWebAsset, serveWebAsset } from './static.ts';
@@ -21,6 +21,8 @@ export interface WebDeps {
   store: Store;
   instances: InstanceService;
   changes: InstanceChanges;
+  /** live-update streams one user, and this node, may hold open (BATON_EVENT_STREAMS_PER_USER, BATON_EVENT_STREAMS_MAX) */
+  eventStreams: { perUser: number; total: number };
   /** the cookie gets `Secure` when people reach Baton over https */
   publicUrl: string;
   distDir?: string;
@@ -32,6 +34,8 @@ export interface Web {
   middleware: Middleware;
   /** after authentication: /api/me, sign-out, the read model and live updates */
   router: Router;
+  /** ends the live-update streams (the server closes) */
+  close(): void;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -71,7 +75,8 @@ const isoOrUndefined = (ctx: Context, name: string): string | undefined => {
   return new Date(time).toISOString();
 };
 
-export function createWeb({ authenticator, users, sessions, store, instances, changes, publicUrl, distDir }: WebDeps): Web {
+export function createWeb({ authenticator, users, sessions, store, instances, changes, eventStreams, publicUrl, distDir }: WebDeps): Web {
+  const streams = createEventStreams({ store, changes, ...eventStreams });
   const secure = publicUrl.startsWith('https:') ? '; Secure' : '';
   const setCookie = (ctx: Context, value: string, maxAgeSeconds: number): void => {
     ctx.append('Set-Cookie', `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`);
@@ -169,10 +174,8 @@ export function createWeb({ authenticator, users, sessions, store, instances, ch
   });
   router.get('/api/web/instances/:id/events', async (ctx) => {
     requireRole(currentUser(ctx), 'admin', 'operator', 'user');
-    const id = ctx.params.id as string;
-    await instances.get(id, currentUser(ctx));
-    await streamInstanceChanges(ctx, id, store, changes);
+    await streams.open(ctx, ctx.params.id as string, currentUser(ctx));
   });
 
-  return { middleware, router };
+  return { middleware, router, close: () => streams.close() };
 }

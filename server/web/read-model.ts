@@ -1,5 +1,5 @@
 import type { User } from '../auth/users.ts';
-import type { InstanceService, InstanceView } from '../instances/service.ts';
+import type { InstanceService, InstanceSummary } from '../instances/service.ts';
 import type { InstanceQuery, Page, Store } from '../store/types.ts';
 
 /** What ran and runs on each element of one process version (the Processes page's diagram). */
@@ -66,10 +66,10 @@ export interface InstanceFilter extends InstanceQuery {
  * The Instances page's list: the instance service's (so each user sees what the API shows them),
  * with a started-between filter applied over at most SCAN_LIMIT newest matches.
  */
-export async function listInstances(instances: InstanceService, filter: InstanceFilter, user: User): Promise<Page<InstanceView>> {
+export async function listInstances(instances: InstanceService, filter: InstanceFilter, user: User): Promise<Page<InstanceSummary>> {
   const { startedFrom, startedTo, offset, limit, ...query } = filter;
   if (!startedFrom && !startedTo) return instances.list({ ...query, offset, limit }, user);
-  const matches: InstanceView[] = [];
+  const matches: InstanceSummary[] = [];
   for (let at = 0; at < SCAN_LIMIT; at += SCAN_PAGE) {
     const page = await instances.list({ ...query, offset: at, limit: SCAN_PAGE }, user);
     for (const item of page.items) {
