@@ -13,6 +13,7 @@ import { BPMN_PACKAGE } from './bpmn-schema.ts';
 import { BoundaryEvent } from './boundary-events.ts';
 import { CallActivity, prepareGlobalTaskCalls } from './global-tasks.ts';
 import { MultiInstanceLoopCharacteristics, prepareMultiInstanceEvents } from './multi-instance.ts';
+import { ConditionalEventDefinition, TimerEventDefinition } from './resumed-events.ts';
 import { NO_SCRIPTS, type ScriptLanguages } from './scripts.ts';
 
 const require = createRequire(import.meta.url);
@@ -20,7 +21,15 @@ const camunda = require('camunda-bpmn-moddle/resources/camunda.json') as object;
 const zeebe = require('zeebe-bpmn-moddle/resources/zeebe.json') as object;
 const CAMUNDA_NS = 'http://camunda.org/schema/1.0/bpmn';
 const ZEEBE_NS = 'http://camunda.org/schema/zeebe/1.0';
-const typeResolver = TypeResolver({ ...Elements, ...BEHAVIOURS, BoundaryEvent, CallActivity, MultiInstanceLoopCharacteristics });
+const typeResolver = TypeResolver({
+  ...Elements,
+  ...BEHAVIOURS,
+  BoundaryEvent,
+  CallActivity,
+  MultiInstanceLoopCharacteristics,
+  TimerEventDefinition,
+  ConditionalEventDefinition,
+});
 
 /** The result of reading a BPMN file: its processes and every problem found. */
 export interface ParsedBpmn {

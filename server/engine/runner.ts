@@ -99,7 +99,7 @@ interface Api {
   type: string;
   name?: string;
   executionId: string;
-  content: { message?: { id?: string; name?: string; type?: string; code?: string }; signal?: { id?: string }; error?: { message?: string } };
+  content: { message?: { id?: string; name?: string; type?: string; code?: string }; signal?: { id?: string }; error?: { message?: string }; condition?: string };
   signal(message?: unknown): void;
   discard(): void;
 }
@@ -166,6 +166,8 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
   const services = new Map<string, { elementId: string; name: string; topic: string; callback: Callback }>();
   /** what waits, by execution id; a catch event with several event definitions waits for each */
   const waiting = new Map<string, { elementId: string; name: string; type: string; messageIds?: string[]; since?: number }>();
+  /** conditional events waiting for their condition, by the execution id of their activity */
+  const conditions = new Map<string, Api>();
   /** signals thrown in this run, with the step they were thrown at */
   let ownSignals: { id: string; elementId: string; at: number; again?: boolean }[] = [];
   let step = 0;
@@ -185,6 +187,7 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     runningScripts.delete(executionId);
     services.delete(executionId);
     waiting.delete(executionId);
+    conditions.delete(executionId);
     timers.forget(executionId);
   };
 
@@ -230,6 +233,8 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
             const messageId = (api.content.message?.id ?? api.content.signal?.id) as string;
             const messageIds = [...(waiting.get(api.executionId)?.messageIds ?? []).filter((id) => id !== messageId), messageId];
             waiting.set(api.executionId, { elementId: api.id, name: api.name ?? api.id, type: api.type, messageIds, since: step });
+          } else if (api.content.condition) {
+            conditions.set(api.executionId, api);
           }
           break;
         case 'activity.catch': {
@@ -465,9 +470,25 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
     }
   }
 
+  /**
+   * A conditional event fires when its condition becomes true (BPMN 2.0, 10.5.1): once every token
+   * waits, each waiting one evaluates its condition on the variables the run left — on a kept engine
+   * and on a recovered one alike, which evaluates nothing while it resumes (resumed-events.ts).
+   */
+  async function evaluateConditions(): Promise<void> {
+    for (let round = 0; round < 10 && conditions.size && !outcome; round++) {
+      // a round that started no element changed nothing a condition reads
+      const started = steps;
+      for (const api of [...conditions.values()]) api.signal();
+      await settle();
+      if (steps === started) return;
+    }
+  }
+
   /** lets the run go on until every token waits, and reports where the instance stands */
   async function finish(): Promise<RunResult> {
     await settle();
+    await evaluateConditions();
     await signalParallelBranches();
     return report();
   }

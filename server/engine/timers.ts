@@ -57,6 +57,8 @@ export function createDurableTimers(saved: Timer[], clock: () => Date, live: () 
       get executing() {
         return [...entries.keys()];
       },
+      /** the time the engine's timer event definitions count from (resumed-events.ts) */
+      now: clock,
     },
     /** fires every timer due now */
     fireDue(): void {

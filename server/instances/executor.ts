@@ -77,7 +77,7 @@ const availableTopics = (record: InstanceRecord): string[] => [
 /** Creates the one place where instances change: load → run → save with CAS (DESIGN.md 1 and 2). */
 export function createExecutor(deps: ExecutorDeps): Executor {
   const { store, definitions, clock, onJobs, log, notifier, onCommit, scripts, onThrown, liveEngines = 64, variableLimits: limits = DEFAULT_VARIABLE_LIMITS } = deps;
-  const engines = createLiveEngines(liveEngines);
+  const engines = createLiveEngines(liveEngines, clock);
   const announce = (record: InstanceRecord, thrown: ThrownEvent[]): void => {
     if (thrown.length) onThrown?.(record, thrown);
   };

@@ -22,13 +22,15 @@ const IDLE_MS = 30_000;
  * timers equal the record just loaded from the store, so a change made by another node, a
  * transition that failed to save, or a change outside the engine all fall back to recovery.
  * At most `size` engines are kept (the least recently used are dropped), each for at most
- * IDLE_MS after its last event; 0 keeps none.
+ * IDLE_MS after its last event; 0 keeps none. Idle time is read on `clock`, Baton's one notion of
+ * time: an engine idle past the window is never used, whether or not the sweep has run yet.
  */
-export function createLiveEngines(size: number) {
+export function createLiveEngines(size: number, clock: () => Date = () => new Date()) {
   const entries = new Map<string, Entry>();
+  const idle = (entry: Entry): boolean => entry.keptAt <= clock().getTime() - IDLE_MS;
   /** drops the engines idle for too long (the map is in the order engines were kept) */
   const sweep = (): void => {
-    const oldest = Date.now() - IDLE_MS;
+    const oldest = clock().getTime() - IDLE_MS;
     for (const [id, entry] of entries) {
       if (entry.keptAt > oldest) break;
       entries.delete(id);
@@ -41,6 +43,7 @@ export function createLiveEngines(size: number) {
       const entry = entries.get(record.id);
       if (!entry) return undefined;
       entries.delete(record.id);
+      if (idle(entry)) return undefined;
       if (entry.processKey !== record.processKey || entry.processVersion !== record.processVersion) return undefined;
       const current = (await entry.engine.snapshot()) === snapshotOf(record.state, record.variables, record.timers);
       return current ? entry.engine : undefined;
@@ -49,7 +52,7 @@ export function createLiveEngines(size: number) {
     keep(record: InstanceRecord, engine: LiveEngine | undefined): void {
       entries.delete(record.id);
       if (!engine || size <= 0 || record.status !== 'running') return;
-      entries.set(record.id, { processKey: record.processKey, processVersion: record.processVersion, engine, keptAt: Date.now() });
+      entries.set(record.id, { processKey: record.processKey, processVersion: record.processVersion, engine, keptAt: clock().getTime() });
       if (entries.size > size) entries.delete(entries.keys().next().value as string);
     },
     /** forgets the engine of an instance (a transition that did not save) */
