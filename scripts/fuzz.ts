@@ -1,6 +1,6 @@
 // `npm run fuzz`: the full fuzzing run (test/reliability/fuzz-run.ts). Settings from the environment:
 // FUZZ_BPMN (default 5000 mutated files), FUZZ_BODIES (5000 random bodies), FUZZ_EXPRESSIONS (1000 random
-// FEEL and JUEL expressions), FUZZ_SEED (random).
+// FEEL and JUEL expressions), FUZZ_VARIABLES (500 random variable payloads), FUZZ_SEED (random).
 import { seedFrom } from '../test/helpers/prng.ts';
 import { HEAP_MB, runFuzz } from '../test/reliability/fuzz-run.ts';
 
@@ -8,6 +8,7 @@ const options = {
   bpmnFiles: Number(process.env.FUZZ_BPMN ?? 5000),
   jsonBodies: Number(process.env.FUZZ_BODIES ?? 5000),
   expressions: Number(process.env.FUZZ_EXPRESSIONS ?? 1000),
+  variables: Number(process.env.FUZZ_VARIABLES ?? 500),
   seed: seedFrom('FUZZ_SEED'),
   say: (line: string) => process.stdout.write(`${line}\n`),
 };

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { startBaton } from '../helpers/baton.ts';
 import { endpoints } from '../helpers/endpoints.ts';
 import { fuzzExpressions } from './fuzz-expressions.ts';
+import { fuzzVariables } from './fuzz-variables.ts';
 import { prng } from '../helpers/prng.ts';
 import { DEMO, MARY, WORKER, makeDataDir, removeDataDir, spawnServer, type Credentials, type ServerProcess } from '../helpers/server-process.ts';
 
@@ -20,6 +21,8 @@ export interface FuzzOptions {
   say?: (line: string) => void;
   /** random FEEL and JUEL expressions deployed and started (fuzz-expressions.ts); default 0 */
   expressions?: number;
+  /** random variable payloads around the bounds (fuzz-variables.ts); default 0 */
+  variables?: number;
 }
 
 export interface FuzzFigures {
@@ -270,6 +273,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzFigures> {
     const expressions = options.expressions ?? 0;
     const deployedExpressions = await fuzzExpressions((method, url, body, type, what) => send(method, url, DEMO, body, type, what), random, expressions);
     if (expressions) say(`${expressions} random expressions, ${deployedExpressions} deployed, RSS ${rssMB(server.pid)} MB`);
+    const payloads = options.variables ?? 0;
+    const taken = await fuzzVariables((method, url, body, type, what) => send(method, url, DEMO, body, type, what), random, payloads);
+    if (payloads) say(`${payloads} random variable payloads, ${taken} taken, RSS ${rssMB(server.pid)} MB`);
     figures.rssAfterMB = rssMB(server.pid);
     figures.durationSeconds = Math.round((Date.now() - started) / 100) / 10;
     assert.ok(server.running(), 'the server is still running');
