@@ -31,6 +31,9 @@ const typeResolver = TypeResolver({
   ConditionalEventDefinition,
 });
 
+/** Why a file with a DOCTYPE is refused: external entities and entity expansion never reach the parser. */
+export const DOCTYPE_REFUSED = 'XML with a DOCTYPE or entity declarations is refused';
+
 /** The result of reading a BPMN file: its processes and every problem found. */
 export interface ParsedBpmn {
   processes: ProcessModel[];
@@ -51,11 +54,16 @@ export function hashXml(xml: string): string {
   return createHash('sha256').update(xml).digest('hex');
 }
 
-async function moddleContext(xml: string): Promise<ModdleContext> {
+/** The moddle that reads one BPMN text. */
+export function moddleFor(xml: string): BpmnModdle {
   // the two descriptors clash (both extend bpmn elements with modelerTemplate): a file gets the
   // one of the tool that wrote it, Camunda 8 files being the ones that declare only zeebe
   const zeebeOnly = xml.includes(ZEEBE_NS) && !xml.includes(CAMUNDA_NS);
-  return new BpmnModdle(zeebeOnly ? { bpmn: BPMN_PACKAGE, zeebe } : { bpmn: BPMN_PACKAGE, camunda }).fromXML(xml);
+  return new BpmnModdle(zeebeOnly ? { bpmn: BPMN_PACKAGE, zeebe } : { bpmn: BPMN_PACKAGE, camunda });
+}
+
+async function moddleContext(xml: string): Promise<ModdleContext> {
+  return moddleFor(xml).fromXML(xml);
 }
 
 /**
@@ -68,7 +76,7 @@ async function moddleContext(xml: string): Promise<ModdleContext> {
  */
 export async function parseBpmn(xml: string, scripts: ScriptLanguages = NO_SCRIPTS): Promise<ParsedBpmn> {
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) {
-    return { processes: [], problems: [{ message: 'XML with a DOCTYPE or entity declarations is refused' }], warnings: [], displayOnly: [] };
+    return { processes: [], problems: [{ message: DOCTYPE_REFUSED }], warnings: [], displayOnly: [] };
   }
   let context: ModdleContext;
   try {

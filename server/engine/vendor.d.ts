@@ -22,6 +22,7 @@ declare module 'bpmn-moddle' {
   export class BpmnModdle {
     constructor(packages?: Record<string, unknown>, options?: Record<string, unknown>);
     fromXML(xml: string, options?: Record<string, unknown>): Promise<ModdleContext>;
+    getPackages(): { uri: string; prefix: string }[];
   }
 }
 declare module 'moddle-context-serializer' {
@@ -39,7 +40,15 @@ declare module 'saxen' {
   export class Parser {
     on(event: 'openTag', handler: (name: string, attributes: () => Record<string, string>, decode: unknown, selfClosing: boolean) => void): this;
     on(event: 'closeTag', handler: (name: string, decode: unknown, selfClosing: boolean) => void): this;
-    on(event: 'error' | 'warn', handler: (err: Error) => void): this;
+    on(event: 'text', handler: (text: string, decode: (text: string) => string) => void): this;
+    on(event: 'cdata', handler: (text: string) => void): this;
+    /** `<!…>` outside comments and CDATA: a DOCTYPE or another declaration */
+    on(event: 'attention', handler: (text: string) => void): this;
+    on(event: 'error' | 'warn', handler: (err: Error, context: () => { line: number; column: number }) => void): this;
+    /** read names by namespace, each namespace under the prefix this map gives it */
+    ns(uriToPrefix: Record<string, string>): this;
     parse(xml: string): this;
+    /** stops the parse in progress (from within a handler) */
+    stop(): void;
   }
 }

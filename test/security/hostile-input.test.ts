@@ -136,7 +136,7 @@ Feature('BPMN uploads that attack the parser or the engine are refused', () => {
     Then('a flood of 60,000 elements within the size limit is 400 naming the count', async () => {
       const xml = bpmn('flood', `<bpmn:startEvent id="S" />${'<bpmn:task/>'.repeat(60_000)}`);
       assert.ok(xml.length < LIMIT);
-      assert.match(wording(problem(await upload(xml), 400)), /more than 50000 XML elements/);
+      assert.match(wording(problem(await upload(xml), 400)), /more than 10000 XML elements/);
       await nothingDeployed();
     });
     Then('subprocesses nested 50 deep are fine: deployed, started, completed', async () => {
@@ -144,10 +144,103 @@ Feature('BPMN uploads that attack the parser or the engine are refused', () => {
       const res = await t.as(DEMO).post('/api/processes/nested/instances').send({}).expect(201);
       assert.equal(res.body.status, 'completed');
     });
+    Then('the deepest file the limit admits (98 subprocesses, 100 levels) deploys and runs: no stack overflow', async () => {
+      await deploy(t.as(DEMO), nested(98).replace(/"nested"/g, '"deepest"'), 'deepest.bpmn');
+      const res = await t.as(DEMO).post('/api/processes/deepest/instances').send({}).expect(201);
+      assert.equal(res.body.status, 'completed');
+    });
+    Then('one level more is 400 naming the depth', async () => {
+      assert.match(wording(problem(await upload(nested(99)), 400)), /nested deeper than 100 levels/);
+    });
     Then('the server still answers and its memory grew by less than 300 MB', async () => {
       await t.as(DEMO).get('/api/processes').expect(200);
       const grown = (process.memoryUsage().rss - rssBefore) / 1e6;
       assert.ok(grown < 300, `RSS grew by ${grown.toFixed(0)} MB`);
+    });
+  });
+
+  Scenario('a quote the parser tolerates does not hide nesting or a flood from the check (issue 15, finding 7)', () => {
+    /** the first subprocess's tag holds the trick; the parser reads past it, a naive scanner reads to the end of the file */
+    const nestedWith = (trick: string, depth = 20_000): string => nested(depth).replace('<bpmn:subProcess id="Sub0"', `<bpmn:subProcess id="Sub0"${trick}`);
+    const floodWith = (trick: string): string => bpmn('flood', `<bpmn:startEvent id="S"${trick} />${'<a/>'.repeat(200_000)}`);
+    const camundaUpload = (xml: string) => t.as(DEMO).post('/engine-rest/deployment/create').attach('upload', Buffer.from(xml), 'attack.bpmn');
+    /** the reason in a refusal: problem+json on Baton's API, Camunda's {type, message} on the Camunda API */
+    const refusal = (res: Response): string => {
+      if (!res.type.startsWith('application/problem+json')) {
+        assert.equal(res.status, 400, res.text.slice(0, 300));
+        assert.equal(res.body.type, 'InvalidRequestException');
+        return res.body.message;
+      }
+      return wording(problem(res, 400));
+    };
+    const processes = async (): Promise<unknown> => (await t.as(DEMO).get('/api/processes').expect(200)).body;
+    let before: unknown;
+    Given('the processes deployed so far', async () => {
+      before = await processes();
+    });
+
+    /** Runs a request while asking /health every 100 ms; returns the answer and the slowest /health. */
+    async function whileHealthIsAsked(request: () => PromiseLike<Response>): Promise<{ res: Response; slowest: number; took: number }> {
+      let done = false;
+      let slowest = 0;
+      const started = Date.now();
+      const asking = (async () => {
+        while (!done) {
+          const asked = Date.now();
+          await t.anonymous().get('/health').expect(200);
+          slowest = Math.max(slowest, Date.now() - asked);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      const res = await request();
+      const took = Date.now() - started;
+      done = true;
+      await asking;
+      return { res, slowest, took };
+    }
+
+    Then('20,000 nested subprocesses behind an unbalanced quote are 400 quickly, on both APIs; /health answers within a second', async () => {
+      for (const send of [upload, camundaUpload]) {
+        const { res, slowest, took } = await whileHealthIsAsked(() => send(nestedWith(` x'`)));
+        assert.match(refusal(res), /not well-formed XML: illegal attribute name char at line 6/);
+        assert.ok(took < 5_000, `took ${took} ms`);
+        assert.ok(slowest < 1_000, `/health took ${slowest} ms`);
+      }
+      assert.deepEqual(await processes(), before);
+    });
+    Then('200,000 elements behind an unbalanced quote are 400 quickly, on both APIs; /health answers within a second', async () => {
+      for (const send of [upload, camundaUpload]) {
+        const { res, slowest, took } = await whileHealthIsAsked(() => send(floodWith(` name='x`)));
+        assert.match(refusal(res), /not well-formed XML: missing closing quotes at line 6/);
+        assert.ok(took < 5_000, `took ${took} ms`);
+        assert.ok(slowest < 1_000, `/health took ${slowest} ms`);
+      }
+      assert.deepEqual(await processes(), before);
+    });
+    Then('other quoting variants are each 400 naming what is wrong', async () => {
+      const variants: [trick: string, reason: RegExp][] = [
+        [` name="a" '`, /not well-formed XML: .* at line 6/],
+        [` "`, /not well-formed XML/],
+        [` name='a"'`, /nested deeper than 100 levels/],
+        [` name="a'"`, /nested deeper than 100 levels/],
+        [` name=a'`, /not well-formed XML: missing attribute value quotes/],
+        [` a b`, /not well-formed XML: missing attribute value/],
+        [` xx:name="a"`, /not well-formed XML: missing namespace for prefix <xx>/],
+      ];
+      for (const [trick, reason] of variants) assert.match(wording(problem(await upload(nestedWith(trick)), 400)), reason, trick);
+      for (const [trick] of variants) problem(await upload(floodWith(trick)), 400);
+      assert.deepEqual(await processes(), before);
+    });
+    Then('a million malformed attributes in one tag are 400 at the first, quickly', async () => {
+      const started = Date.now();
+      const xml = bpmn('attributes', `<bpmn:startEvent id="S"${' a'.repeat(400_000)} />`);
+      assert.match(wording(problem(await upload(xml), 400)), /not well-formed XML: missing attribute value at line 6/);
+      assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+    });
+    Then('nesting and floods inside comments, CDATA and processing instructions are text, as the parser reads them: such a file deploys', async () => {
+      const hidden = `<!-- ${'<a>'.repeat(20_000)} --><bpmn:documentation><![CDATA[${'<b/>'.repeat(20_000)}]]></bpmn:documentation><?note ${'<c>'.repeat(20_000)}?>`;
+      const deployed = await deploy(t.as(DEMO), bpmn('hidden', `${hidden}<bpmn:startEvent id="S" />`), 'hidden.bpmn');
+      assert.deepEqual(deployed.processes.map((p) => p.key), ['hidden']);
     });
   });
 

@@ -1,7 +1,7 @@
 import type { ModdleContext, ModdleElement } from 'bpmn-moddle';
 import type { Problem } from '../../errors.ts';
 import { children } from '../extensions.ts';
-import { contained } from './display-only.ts';
+import { append, contained } from './display-only.ts';
 import { DATA_RULES } from './rules/data.ts';
 import { EVENT_RULES } from './rules/events.ts';
 import { FLOW_RULES } from './rules/flow.ts';
@@ -35,11 +35,11 @@ function index(context: ModdleContext, xml: string): FileIndex {
     if (is(element, 'bpmn:SequenceFlow')) {
       for (const [property, map] of [['sourceRef', file.outgoing], ['targetRef', file.incoming]] as const) {
         const end = ref(element, property);
-        if (end) map.set(end, [...(map.get(end) ?? []), element]);
+        if (end) append(map, end, element);
       }
     }
     const host = is(element, 'bpmn:BoundaryEvent') ? ref(element, 'attachedToRef') : undefined;
-    if (host) file.attached.set(host, [...(file.attached.get(host) ?? []), element]);
+    if (host) append(file.attached, host, element);
     if (is(element, 'bpmn:Participant')) {
       const process = ref(element, 'processRef');
       if (process) file.poolOf.set(process, element);

@@ -20,6 +20,13 @@ export function* contained(element: ModdleElement): Generator<ModdleElement> {
   }
 }
 
+/** Adds a value to the list kept under a key (in place: a file with many of a kind costs linear time). */
+export function append<K, V>(lists: Map<K, V[]>, key: K, value: V): void {
+  const list = lists.get(key);
+  if (list) list.push(value);
+  else lists.set(key, [value]);
+}
+
 const KINDS: [types: string[], kind: string, why: string][] = [
   [['bpmn:Participant'], 'pool', 'a pool without a process is kept for display'],
   [['bpmn:MessageFlow'], 'message flow', 'kept for display; messages reach Baton through its API'],
@@ -77,11 +84,11 @@ export function describeDisplayOnly(context: ModdleContext): string[] {
   const foreign = new Set<string>();
   const unread = new Map<string, string[]>();
   for (const element of contained(context.rootElement)) {
-    for (const name of unreadSettings(element)) unread.set(name, [...(unread.get(name) ?? []), String(element.id ?? '?')]);
+    for (const name of unreadSettings(element)) append(unread, name, String(element.id ?? '?'));
     const type = element.$type;
     const entry = KINDS.find(([types]) => types.includes(type));
     if (entry && !(type === 'bpmn:Participant' && element.processRef)) {
-      found.set(entry[1], [...(found.get(entry[1]) ?? []), String(element.id ?? '?')]);
+      append(found, entry[1], String(element.id ?? '?'));
     }
     const prefix = type.split(':')[0] ?? '';
     if (!OWN_PREFIXES.has(prefix)) foreign.add(prefix);
