@@ -40,10 +40,10 @@ export async function seedWaiting(
     const controller = new AbortController();
     for (let open = real * 2; open > 0; ) {
       const tasks = await baton.jobs.fetchAndLock(
-        { workerId: 'seed', maxTasks: 50, topics: ['accounting.salary-base', 'bonus.calculate'].map((topicName) => ({ topicName, lockDuration: 60_000 })), asyncResponseTimeout: 1000 },
+        { worker: { workerId: 'seed', user: ADMIN }, maxTasks: 50, topics: ['accounting.salary-base', 'bonus.calculate'].map((topicName) => ({ topicName, lockDuration: 60_000 })), asyncResponseTimeout: 1000 },
         controller.signal,
       );
-      for (const task of tasks) await baton.jobs.complete(task.id, 'seed', ANSWERS[task.topicName] ?? {});
+      for (const task of tasks) await baton.jobs.complete(task.id, { workerId: 'seed', user: ADMIN }, ANSWERS[task.topicName] ?? {});
       open -= tasks.length;
     }
     const templates: Template[] = [];

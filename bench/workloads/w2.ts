@@ -38,13 +38,13 @@ export async function batonRound(total: number, latencies: Latencies): Promise<n
       while (!controller.signal.aborted) {
         const tasks = await latencies.time('fetch-and-lock', () =>
           baton.jobs.fetchAndLock(
-            { workerId: id, maxTasks: 10, topics: SALARY_TOPICS.map((topicName) => ({ topicName, lockDuration: 60_000 })), asyncResponseTimeout: 200 },
+            { worker: { workerId: id, user: ADMIN }, maxTasks: 10, topics: SALARY_TOPICS.map((topicName) => ({ topicName, lockDuration: 60_000 })), asyncResponseTimeout: 200 },
             controller.signal,
           ),
         );
         await Promise.all(
           tasks.map(async (task) => {
-            await latencies.time('external task complete', () => baton.jobs.complete(task.id, id, ANSWERS[task.topicName] ?? {}));
+            await latencies.time('external task complete', () => baton.jobs.complete(task.id, { workerId: id, user: ADMIN }, ANSWERS[task.topicName] ?? {}));
             if (task.topicName === FINAL_TOPIC) slots.release();
           }),
         );

@@ -9,6 +9,7 @@ import type { Context } from 'koa';
 import { ConflictError, RevisionConflictError, ValidationError } from '../errors.ts';
 import { currentUser, requireRole, requireTopic } from '../http/auth.ts';
 import { jsonBody, optionalInt, optionalString, requiredString } from '../http/body.ts';
+import type { Worker } from '../jobs/service.ts';
 import type { Job } from '../store/types.ts';
 import { lockedTaskDto } from './dto.ts';
 import { CamundaError } from './errors.ts';
@@ -48,6 +49,8 @@ function readTopic(topic: unknown, index: number): { topicName: string; lockDura
 /** Registers the /external-task endpoints (workers and admins only). */
 export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: Wiring): void {
   const worker = (ctx: Context): void => requireRole(currentUser(ctx), 'worker', 'admin');
+  /** the worker id a request gives and the account that sent it */
+  const workerOf = (ctx: Context, body: Record<string, unknown>): Worker => ({ workerId: requiredString(body, 'workerId', 128), user: currentUser(ctx) });
 
   const find = async (id: string): Promise<Job | undefined> => {
     const record = await store.findInstanceByJob(id);
@@ -79,7 +82,7 @@ export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: W
   router.post('/external-task/fetchAndLock', async (ctx) => {
     worker(ctx);
     const body = jsonBody(ctx);
-    const workerId = requiredString(body, 'workerId', 128);
+    const from = workerOf(ctx, body);
     const maxTasks = optionalInt(body, 'maxTasks', 0, 100) ?? 10;
     const timeout = body.asyncResponseTimeout;
     if (typeof timeout === 'number' && timeout > MAX_ASYNC_RESPONSE_TIMEOUT) {
@@ -93,7 +96,7 @@ export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: W
     const abort = new AbortController();
     ctx.res.on('close', () => abort.abort());
     const locked = await jobs.fetchAndLock(
-      { workerId, maxTasks, topics: topics.map(({ topicName, lockDuration }) => ({ topicName, lockDuration })), asyncResponseTimeout },
+      { worker: from, maxTasks, topics: topics.map(({ topicName, lockDuration }) => ({ topicName, lockDuration })), asyncResponseTimeout },
       abort.signal,
     );
     const names = new Map(topics.map((topic) => [topic.topicName, topic.variables]));
@@ -105,9 +108,9 @@ export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: W
     const id = ctx.params.id as string;
     const body = jsonBody(ctx);
     refuse(body, ['localVariables'], 'complete');
-    const workerId = requiredString(body, 'workerId', 128);
+    const from = workerOf(ctx, body);
     const variables = fromTypedMap(body.variables);
-    await onOpen(ctx, id, () => jobs.complete(id, workerId, variables));
+    await onOpen(ctx, id, () => jobs.complete(id, from, variables));
     noContent(ctx);
   });
 
@@ -117,7 +120,7 @@ export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: W
     const body = jsonBody(ctx);
     refuse(body, ['variables', 'localVariables'], 'failure');
     const input = {
-      workerId: requiredString(body, 'workerId', 128),
+      worker: workerOf(ctx, body),
       errorMessage: optionalString(body, 'errorMessage', 4000) ?? 'external task failed',
       retries: optionalInt(body, 'retries', 0, 1000) ?? 0,
       retryTimeout: optionalInt(body, 'retryTimeout', 0, 30 * DAY) ?? 0,
@@ -131,7 +134,7 @@ export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: W
     const id = ctx.params.id as string;
     const body = jsonBody(ctx);
     const input = {
-      workerId: requiredString(body, 'workerId', 128),
+      worker: workerOf(ctx, body),
       errorCode: requiredString(body, 'errorCode', 256),
       errorMessage: optionalString(body, 'errorMessage', 4000) ?? '',
       variables: fromTypedMap(body.variables),
@@ -144,10 +147,10 @@ export function externalTaskEndpoints(router: Router, { jobs, store, lookup }: W
     worker(ctx);
     const id = ctx.params.id as string;
     const body = jsonBody(ctx);
-    const workerId = requiredString(body, 'workerId', 128);
+    const from = workerOf(ctx, body);
     const newDuration = optionalInt(body, 'newDuration', 1, 7 * DAY);
     if (newDuration === undefined) throw new ValidationError('newDuration is required', [{ path: 'newDuration', message: 'is required' }]);
-    await onOpen(ctx, id, () => jobs.extendLock(id, workerId, newDuration));
+    await onOpen(ctx, id, () => jobs.extendLock(id, from, newDuration));
     noContent(ctx);
   });
 

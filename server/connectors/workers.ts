@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { CONNECTOR_TOPICS } from '../engine/extensions.ts';
 import { ConflictError, PayloadTooLargeError, ValidationError } from '../errors.ts';
-import type { JobService, LockedTask } from '../jobs/service.ts';
+import type { JobService, LockedTask, Worker } from '../jobs/service.ts';
 import { ConnectorError, reason, type Connector, type ConnectorOutcome } from './types.ts';
 
 /**
@@ -34,12 +34,13 @@ export interface ConnectorWorkers {
 }
 
 const WORKER_ID = 'baton-connectors';
+/** the built-in connectors as a worker: their own account, which owns the locks they take */
+const CONNECTORS: Worker = { workerId: WORKER_ID, user: { name: WORKER_ID, groups: [], roles: ['worker'] } };
 /** calls one connector makes at once: a hanging system holds at most these, never another connector's */
 const SLOTS = 16;
 const STOP_WAIT_MS = 5_000;
 /** a process that makes connector jobs in a loop still lets the drain end now and then */
 const MAX_PER_DRAIN = 1_000;
-const RELEASER = { name: WORKER_ID, groups: [], roles: ['admin' as const] };
 
 interface TopicState {
   /** job id → when its call started */
@@ -87,13 +88,13 @@ export function createConnectorWorkers(deps: {
     } catch (error) {
       if (controller.signal.aborted) {
         // stopping: give the job back so the next start delivers it at once
-        return report(task, 'unlock', () => jobs.unlock(task.id, RELEASER));
+        return report(task, 'unlock', () => jobs.unlock(task.id, CONNECTORS.user));
       }
       const failure = error instanceof ConnectorError ? error : new ConnectorError(`unexpected error: ${reason(error)}`, true);
       if (failure.retry) state.lastFailure = failure.message;
       log.warn({ connector: task.topicName, jobId: task.id, instanceId: task.instanceId, attempt: task.attempt, error: failure.message, retry: failure.retry }, 'connector call failed');
       return report(task, 'failure', () =>
-        jobs.failure(task.id, { workerId: WORKER_ID, errorMessage: failure.message, ...(failure.retry ? {} : { retries: 0 }) }),
+        jobs.failure(task.id, { worker: CONNECTORS, errorMessage: failure.message, ...(failure.retry ? {} : { retries: 0 }) }),
       );
     } finally {
       state.running.delete(task.id);
@@ -101,15 +102,15 @@ export function createConnectorWorkers(deps: {
     state.lastFailure = null;
     if (outcome.kind === 'bpmnError') {
       const { errorCode, errorMessage } = outcome;
-      return report(task, 'bpmn-error', () => jobs.bpmnError(task.id, { workerId: WORKER_ID, errorCode, errorMessage }));
+      return report(task, 'bpmn-error', () => jobs.bpmnError(task.id, { worker: CONNECTORS, errorCode, errorMessage }));
     }
     const { variables, details } = outcome;
     return report(task, 'complete', () =>
-      jobs.complete(task.id, WORKER_ID, variables, details).catch((error: unknown) => {
+      jobs.complete(task.id, CONNECTORS, variables, details).catch((error: unknown) => {
         // a result the instance may not hold (too large, too many variables) is an incident with the reason, not a retry loop
         if (!(error instanceof ValidationError || error instanceof PayloadTooLargeError)) throw error;
         log.warn({ connector: task.topicName, jobId: task.id, instanceId: task.instanceId, error: error.message }, 'connector result refused');
-        return jobs.failure(task.id, { workerId: WORKER_ID, errorMessage: `the result cannot be stored: ${error.message}`, retries: 0 });
+        return jobs.failure(task.id, { worker: CONNECTORS, errorMessage: `the result cannot be stored: ${error.message}`, retries: 0 });
       }),
     );
   };
@@ -121,7 +122,7 @@ export function createConnectorWorkers(deps: {
     for (;;) {
       const free = SLOTS - calls.size;
       if (free > 0 && worked < MAX_PER_DRAIN && !stopping.signal.aborted) {
-        const tasks = await jobs.fetchAndLock({ workerId: WORKER_ID, maxTasks: free, topics: [{ topicName: topic, lockDuration: lockMs }], asyncResponseTimeout: 0 }, stopping.signal);
+        const tasks = await jobs.fetchAndLock({ worker: CONNECTORS, maxTasks: free, topics: [{ topicName: topic, lockDuration: lockMs }], asyncResponseTimeout: 0 }, stopping.signal);
         for (const task of tasks) {
           const call: Promise<void> = work(task, state).finally(() => calls.delete(call));
           calls.add(call);

@@ -2,9 +2,13 @@ import Router from '@koa/router';
 import { ValidationError } from '../errors.ts';
 import { currentUser, requireRole, requireTopic } from '../http/auth.ts';
 import { jsonBody, optionalInt, optionalString, requiredString } from '../http/body.ts';
-import type { JobService } from './service.ts';
+import type { Context } from 'koa';
+import type { JobService, Worker } from './service.ts';
 
 const DAY = 86_400_000;
+
+/** the worker id a request gives and the account that sent it */
+const workerOf = (ctx: Context, body: Record<string, unknown>): Worker => ({ workerId: requiredString(body, 'workerId', 128), user: currentUser(ctx) });
 
 /** Camunda's external-task contract under /api/external-tasks, for workers. */
 export function jobRoutes(service: JobService): Router {
@@ -22,7 +26,7 @@ export function jobRoutes(service: JobService): Router {
 
   router.post('/api/external-tasks/fetch-and-lock', async (ctx) => {
     const body = jsonBody(ctx);
-    const workerId = requiredString(body, 'workerId', 128);
+    const worker = workerOf(ctx, body);
     const maxTasks = optionalInt(body, 'maxTasks', 1, 100) ?? 1;
     const asyncResponseTimeout = optionalInt(body, 'asyncResponseTimeout', 0, 300_000) ?? 0;
     if (!Array.isArray(body.topics) || !body.topics.length || body.topics.length > 100) {
@@ -39,19 +43,19 @@ export function jobRoutes(service: JobService): Router {
     for (const { topicName } of topics) requireTopic(currentUser(ctx), topicName);
     const abort = new AbortController();
     ctx.res.on('close', () => abort.abort());
-    ctx.body = await service.fetchAndLock({ workerId, maxTasks, topics, asyncResponseTimeout }, abort.signal);
+    ctx.body = await service.fetchAndLock({ worker, maxTasks, topics, asyncResponseTimeout }, abort.signal);
   });
 
   router.post('/api/external-tasks/:id/complete', async (ctx) => {
     const body = jsonBody(ctx);
-    await service.complete(ctx.params.id as string, requiredString(body, 'workerId', 128), body.variables);
+    await service.complete(ctx.params.id as string, workerOf(ctx, body), body.variables);
     ctx.status = 204;
   });
 
   router.post('/api/external-tasks/:id/failure', async (ctx) => {
     const body = jsonBody(ctx);
     await service.failure(ctx.params.id as string, {
-      workerId: requiredString(body, 'workerId', 128),
+      worker: workerOf(ctx, body),
       errorMessage: optionalString(body, 'errorMessage', 4000) ?? 'failed',
       // omitted: the model's retry cycle (or BATON_RETRY_CYCLE) decides
       retries: optionalInt(body, 'retries', 0, 1000),
@@ -63,7 +67,7 @@ export function jobRoutes(service: JobService): Router {
   router.post('/api/external-tasks/:id/bpmn-error', async (ctx) => {
     const body = jsonBody(ctx);
     await service.bpmnError(ctx.params.id as string, {
-      workerId: requiredString(body, 'workerId', 128),
+      worker: workerOf(ctx, body),
       errorCode: requiredString(body, 'errorCode', 256),
       errorMessage: optionalString(body, 'errorMessage', 4000) ?? '',
       variables: body.variables,
@@ -75,7 +79,7 @@ export function jobRoutes(service: JobService): Router {
     const body = jsonBody(ctx);
     const newDuration = optionalInt(body, 'newDuration', 1, 7 * DAY);
     if (newDuration === undefined) throw new ValidationError('newDuration is required', [{ path: 'newDuration', message: 'is required' }]);
-    await service.extendLock(ctx.params.id as string, requiredString(body, 'workerId', 128), newDuration);
+    await service.extendLock(ctx.params.id as string, workerOf(ctx, body), newDuration);
     ctx.status = 204;
   });
 

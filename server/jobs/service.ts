@@ -2,7 +2,7 @@ import type { User } from '../auth/users.ts';
 import type { ProcessModel } from '../engine/model.ts';
 import { findErrorCatcher } from '../engine/model.ts';
 import { retryDelay, type RetryPolicy } from '../engine/retry.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateForm } from '../forms/validate.ts';
 import { assertWithinLimits } from '../forms/variable-limits.ts';
 import type { DefinitionCache } from '../instances/definitions.ts';
@@ -32,8 +32,17 @@ export interface LockedTask {
   lockExpiresAt: string;
 }
 
-export interface FetchRequest {
+/**
+ * Who reports on an external task: the worker id it gives (Camunda's workerId, any string) and the
+ * account it signed in with. A lock belongs to both; knowing a worker id is not enough to act on it.
+ */
+export interface Worker {
   workerId: string;
+  user: User;
+}
+
+export interface FetchRequest {
+  worker: Worker;
   maxTasks: number;
   topics: { topicName: string; lockDuration: number }[];
   asyncResponseTimeout: number;
@@ -41,7 +50,7 @@ export interface FetchRequest {
 
 /** A worker's failure report. Without retries and retryTimeout, the model's retry cycle (or the server's) decides. */
 export interface FailureReport {
-  workerId: string;
+  worker: Worker;
   errorMessage: string;
   /** attempts left; 0 makes an incident */
   retries?: number | undefined;
@@ -53,11 +62,12 @@ export interface JobService {
   /** Locks up to maxTasks available tasks of the topics; waits up to asyncResponseTimeout for some. */
   fetchAndLock(request: FetchRequest, signal: AbortSignal): Promise<LockedTask[]>;
   /** Completes a task; `details` (what a connector sent) go to the history only. */
-  complete(jobId: string, workerId: string, variables: unknown, details?: Variables): Promise<void>;
+  complete(jobId: string, worker: Worker, variables: unknown, details?: Variables): Promise<void>;
   failure(jobId: string, input: FailureReport): Promise<void>;
   /** A business error: caught by a matching error event, or an incident when none matches. */
-  bpmnError(jobId: string, input: { workerId: string; errorCode: string; errorMessage: string; variables?: unknown }): Promise<void>;
-  extendLock(jobId: string, workerId: string, newDuration: number): Promise<void>;
+  bpmnError(jobId: string, input: { worker: Worker; errorCode: string; errorMessage: string; variables?: unknown }): Promise<void>;
+  extendLock(jobId: string, worker: Worker, newDuration: number): Promise<void>;
+  /** Frees a lock: the account that took it may, an admin may free any. */
   unlock(jobId: string, user: User): Promise<void>;
   /** the topic of an external task, or null when there is no such task (for permission checks) */
   topicOf(jobId: string): Promise<string | null>;
@@ -123,11 +133,22 @@ export function createJobService({ store, executor, definitions, clock, retryPol
     return raiseIncident({ record, job, message, now, model, notifier });
   };
 
-  const holding = (job: Job, workerId: string, now: Date): void => {
+  /** 403 unless the account took the job's lock, or is an admin's (a lock taken before locks had accounts belongs to its worker id alone) */
+  const ownLock = (job: Job, user: User): void => {
+    if (job.lockedByAccount && job.lockedByAccount !== user.name && !user.roles.includes('admin')) {
+      throw new ForbiddenError(`external task <${job.id}> is locked by another account; only that account or an admin may report on it or unlock it`);
+    }
+  };
+
+  const holding = (job: Job, { workerId, user }: Worker, now: Date): void => {
     if (job.lockedBy !== workerId || !job.lockExpiresAt || Date.parse(job.lockExpiresAt) <= now.getTime()) {
       throw new ConflictError(`external task <${job.id}> is not locked by worker ${workerId}`);
     }
+    ownLock(job, user);
   };
+
+  /** what the history records of who reported: the account as the event's user, the worker id in its data */
+  const reporter = ({ workerId, user }: Worker): { user: string; data: { workerId: string } } => ({ user: user.name, data: { workerId } });
 
   /** locks the free jobs among `jobIds` of one instance in one transition (one write for all of them) */
   const tryLock = (instanceId: string, jobIds: string[], request: FetchRequest, durations: Map<string, number>) =>
@@ -149,12 +170,13 @@ export function createJobService({ store, executor, definitions, clock, retryPol
           type: 'job.locked',
           elementId: job.elementId,
           executionId: job.executionId,
-          user: request.workerId,
-          data: { jobId: job.id, attempt },
+          user: request.worker.user.name,
+          data: { jobId: job.id, attempt, workerId: request.worker.workerId },
         })),
         change: () => {
           for (const { job, lockExpiresAt } of locks) {
-            job.lockedBy = request.workerId;
+            job.lockedBy = request.worker.workerId;
+            job.lockedByAccount = request.worker.user.name;
             job.lockExpiresAt = lockExpiresAt;
           }
         },
@@ -162,7 +184,7 @@ export function createJobService({ store, executor, definitions, clock, retryPol
           locks.map(({ job, attempt, lockExpiresAt }) => ({
             id: job.id,
             topicName: job.topic,
-            workerId: request.workerId,
+            workerId: request.worker.workerId,
             instanceId: saved.id,
             processKey: saved.processKey,
             elementId: job.elementId,
@@ -202,12 +224,13 @@ export function createJobService({ store, executor, definitions, clock, retryPol
       }
     },
 
-    complete(jobId, workerId, variables, details) {
+    complete(jobId, worker, variables, details) {
       const values = validateForm([], variables, executor.limits);
       return onJob(jobId, (_, job, now) => {
-        holding(job, workerId, now);
-        const data: Variables = { jobId, attempt: job.attempt ?? 1, variables: values, ...(details ? { details } : {}) };
-        const event: NewEvent = { type: 'job.completed', elementId: job.elementId, elementName: job.elementName, executionId: job.executionId, user: workerId, data };
+        holding(job, worker, now);
+        const { user, data: who } = reporter(worker);
+        const data: Variables = { jobId, attempt: job.attempt ?? 1, ...who, variables: values, ...(details ? { details } : {}) };
+        const event: NewEvent = { type: 'job.completed', elementId: job.elementId, elementName: job.elementName, executionId: job.executionId, user, data };
         if (job.notification) {
           return { events: [event], change: (record) => (record.jobs = record.jobs.filter((j) => j.id !== jobId)), result: () => undefined };
         }
@@ -220,9 +243,10 @@ export function createJobService({ store, executor, definitions, clock, retryPol
     },
 
     failure(jobId, report) {
-      const { workerId, errorMessage } = report;
+      const { worker, errorMessage } = report;
       return onJob(jobId, (record, job, now, model) => {
-        holding(job, workerId, now);
+        holding(job, worker, now);
+        const { user, data: who } = reporter(worker);
         const policy = retryPolicyOf(model, job, retryPolicy);
         const attempt = job.attempt ?? 1;
         const left = Math.max(0, report.retries ?? (job.retries ?? policy.retries) - 1);
@@ -234,8 +258,8 @@ export function createJobService({ store, executor, definitions, clock, retryPol
             elementId: job.elementId,
             elementName: job.elementName,
             executionId: job.executionId,
-            user: workerId,
-            data: { jobId, attempt, message: errorMessage, retries: left, ...(left > 0 ? { retryAt } : {}) },
+            user,
+            data: { jobId, attempt, ...who, message: errorMessage, retries: left, ...(left > 0 ? { retryAt } : {}) },
           },
         ];
         if (left <= 0) events.push(...incident(record, job, errorMessage, now, model));
@@ -243,6 +267,7 @@ export function createJobService({ store, executor, definitions, clock, retryPol
           job.retries = left;
           job.attempt = attempt + 1;
           job.lockedBy = null;
+          job.lockedByAccount = null;
           job.lockExpiresAt = null;
           job.availableAt = retryAt;
         }
@@ -250,12 +275,13 @@ export function createJobService({ store, executor, definitions, clock, retryPol
       });
     },
 
-    bpmnError(jobId, { workerId, errorCode, errorMessage, variables }) {
+    bpmnError(jobId, { worker, errorCode, errorMessage, variables }) {
       const values = validateForm([], variables, executor.limits);
       return onJob(jobId, (record, job, now, model) => {
-        holding(job, workerId, now);
+        holding(job, worker, now);
+        const { user, data: who } = reporter(worker);
         const events: NewEvent[] = [
-          { type: 'job.bpmnError', elementId: job.elementId, executionId: job.executionId, user: workerId, data: { jobId, attempt: job.attempt ?? 1, errorCode, message: errorMessage } },
+          { type: 'job.bpmnError', elementId: job.elementId, executionId: job.executionId, user, data: { jobId, attempt: job.attempt ?? 1, ...who, errorCode, message: errorMessage } },
         ];
         const catcher = job.notification ? null : findErrorCatcher(model, job.elementId, errorCode);
         assertWithinLimits({ ...record.variables, ...values }, executor.limits);
@@ -275,9 +301,9 @@ export function createJobService({ store, executor, definitions, clock, retryPol
       });
     },
 
-    extendLock(jobId, workerId, newDuration) {
+    extendLock(jobId, worker, newDuration) {
       return onJob(jobId, (_, job, now) => {
-        holding(job, workerId, now);
+        holding(job, worker, now);
         return {
           change: () => (job.lockExpiresAt = new Date(now.getTime() + newDuration).toISOString()),
           result: () => undefined,
@@ -288,10 +314,12 @@ export function createJobService({ store, executor, definitions, clock, retryPol
     unlock(jobId, user) {
       return onJob(jobId, (_, job) => {
         if (!job.lockedBy) throw new ValidationError(`external task <${jobId}> is not locked`);
+        ownLock(job, user);
         return {
-          events: [{ type: 'job.unlocked', elementId: job.elementId, executionId: job.executionId, user: user.name, data: { jobId } }],
+          events: [{ type: 'job.unlocked', elementId: job.elementId, executionId: job.executionId, user: user.name, data: { jobId, workerId: job.lockedBy } }],
           change: () => {
             job.lockedBy = null;
+            job.lockedByAccount = null;
             job.lockExpiresAt = null;
           },
           result: () => undefined,

@@ -72,7 +72,10 @@ export interface Job {
   retries: number | null;
   /** not offered to workers before this time (retry back-off) */
   availableAt: string;
+  /** the worker id that holds the lock */
   lockedBy: string | null;
+  /** the account that took the lock; only it (or an admin) may report on the job. Absent on locks taken before locks had accounts */
+  lockedByAccount?: string | null;
   lockExpiresAt: string | null;
   /** set when retries ran out: the job waits for an operator */
   incident: { message: string; at: string } | null;
