@@ -36,6 +36,9 @@ Feature('Baton reads its configuration from the environment', () => {
         scriptFormats: [],
         liveEngines: 64,
         trustProxy: 0,
+        variableLimits: { maxBytes: 256 * 1024, maxCount: 1000, maxTotalBytes: 4 * 1024 * 1024, maxDepth: 32, textMaxLength: 4000 },
+        jsonMaxProperties: 100_000,
+        eventStreams: { perUser: 20, total: 2000 },
         connectors: {
           enabled: ['sms', 'email', 'http'],
           twilio: null,
@@ -69,6 +72,13 @@ Feature('Baton reads its configuration from the environment', () => {
         BATON_SCRIPT_FORMATS: 'feel, JUEL',
         BATON_LIVE_ENGINES: '0',
         BATON_TRUST_PROXY: '2',
+        BATON_VARIABLE_MAX_BYTES: '65536',
+        BATON_VARIABLES_MAX_COUNT: '200',
+        BATON_VARIABLES_MAX_BYTES: '1048576',
+        BATON_FORM_TEXT_MAX_LENGTH: '500',
+        BATON_JSON_MAX_PROPERTIES: '5000',
+        BATON_EVENT_STREAMS_PER_USER: '5',
+        BATON_EVENT_STREAMS_MAX: '100',
         SMTP_URL: 'smtps://baton:s3cret@mail.example.com',
         MAIL_FROM: 'Payroll <payroll@example.com>',
         ADMIN_EMAIL: 'ops@example.com',
@@ -92,6 +102,9 @@ Feature('Baton reads its configuration from the environment', () => {
         scriptFormats: ['feel', 'juel'],
         liveEngines: 0,
         trustProxy: 2,
+        variableLimits: { maxBytes: 65_536, maxCount: 200, maxTotalBytes: 1_048_576, maxDepth: 32, textMaxLength: 500 },
+        jsonMaxProperties: 5000,
+        eventStreams: { perUser: 5, total: 100 },
         connectors: {
           enabled: ['email', 'http'],
           twilio: { accountSid: `AC${'a1'.repeat(16)}`, authToken: 'token', from: '+15005550006', apiUrl: 'http://127.0.0.1:9999' },
@@ -108,6 +121,16 @@ Feature('Baton reads its configuration from the environment', () => {
       const config = readConfig({ BATON_DEMO: 'all', MONGODB_URI: 'mongodb+srv://db.example.com/baton' });
       assert.deepEqual(config.store, { kind: 'mongodb', uri: 'mongodb+srv://db.example.com/baton' });
       assert.equal(config.demo, 'all');
+    });
+  });
+
+  Scenario('variable limits that contradict each other', () => {
+    Then('an instance total below the size of one variable is refused, naming both', () => {
+      assert.match(
+        configError({ BATON_DEMO: 'users', BATON_VARIABLE_MAX_BYTES: '100000', BATON_VARIABLES_MAX_BYTES: '50000' }).message,
+        /BATON_VARIABLES_MAX_BYTES \(50000\) must be at least BATON_VARIABLE_MAX_BYTES \(100000\)/,
+      );
+      assert.match(configError({ BATON_DEMO: 'users', BATON_EVENT_STREAMS_PER_USER: '0' }).message, /BATON_EVENT_STREAMS_PER_USER must be an integer from 1/);
     });
   });
 
