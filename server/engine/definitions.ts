@@ -4,7 +4,7 @@ import { BpmnModdle, type ModdleContext } from 'bpmn-moddle';
 import * as Elements from 'bpmn-elements';
 import serializer, { TypeResolver, type SerializedContext } from 'moddle-context-serializer';
 import { ValidationError, type Problem } from '../errors.ts';
-import { checkConstraints, rulesRefuse } from './import/constraints.ts';
+import { checkConstraints, rulesRefuse, unreadableIds } from './import/constraints.ts';
 import { contained, describeDisplayOnly } from './import/display-only.ts';
 import { pruneForEngine } from './import/prune.ts';
 import { readProcesses, type ProcessModel } from './model.ts';
@@ -30,9 +30,6 @@ const typeResolver = TypeResolver({
   TimerEventDefinition,
   ConditionalEventDefinition,
 });
-
-/** Why a file with a DOCTYPE is refused: external entities and entity expansion never reach the parser. */
-export const DOCTYPE_REFUSED = 'XML with a DOCTYPE or entity declarations is refused';
 
 /** The result of reading a BPMN file: its processes and every problem found. */
 export interface ParsedBpmn {
@@ -76,7 +73,7 @@ async function moddleContext(xml: string): Promise<ModdleContext> {
  */
 export async function parseBpmn(xml: string, scripts: ScriptLanguages = NO_SCRIPTS): Promise<ParsedBpmn> {
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) {
-    return { processes: [], problems: [{ message: DOCTYPE_REFUSED }], warnings: [], displayOnly: [] };
+    return { processes: [], problems: [{ message: 'XML with a DOCTYPE or entity declarations is refused' }], warnings: [], displayOnly: [] };
   }
   let context: ModdleContext;
   try {
@@ -84,6 +81,8 @@ export async function parseBpmn(xml: string, scripts: ScriptLanguages = NO_SCRIP
   } catch (err) {
     return { processes: [], problems: [{ message: `not valid BPMN XML: ${(err as Error).message}` }], warnings: [], displayOnly: [] };
   }
+  const unreadable = unreadableIds(context);
+  if (unreadable.length) return { processes: [], problems: unreadable, warnings: [], displayOnly: [] };
   if (context.rootElement?.$type !== 'bpmn:Definitions') {
     return { processes: [], problems: [{ message: 'the root element is not bpmn:definitions' }], warnings: [], displayOnly: [] };
   }

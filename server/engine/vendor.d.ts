@@ -10,6 +10,8 @@ declare module 'bpmn-moddle' {
   }
   export interface ModdleWarning {
     message: string;
+    /** the error the warning reports (its message without the position) */
+    error?: Error;
     element?: ModdleElement;
     property?: string;
   }

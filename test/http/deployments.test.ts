@@ -200,6 +200,18 @@ Feature('Deploying BPMN files', () => {
     });
   });
 
+  Scenario('a process id with every ASCII name character runs (issue 15)', () => {
+    const key = 'Pruef_ung-2.v1';
+    Then('it deploys as runnable, starts and completes on both APIs', async () => {
+      const deployed = await deploy(t.as(DEMO), plain(key), 'pruefung.bpmn');
+      assert.deepEqual(deployed.processes.map((process) => process.key), [key]);
+      const started = await t.as(DEMO).post(`/api/processes/${encodeURIComponent(key)}/instances`).send({}).expect(201);
+      assert.equal(started.body.status, 'completed');
+      const camunda = await t.as(DEMO).post(`/engine-rest/process-definition/key/${encodeURIComponent(key)}/start`).send({}).expect(200);
+      assert.equal(camunda.body.ended, true);
+    });
+  });
+
   Scenario('the process read endpoints refuse what they cannot answer', () => {
     Then('an unknown process is 404 and a bad version 400', async () => {
       assert.equal(problem(await t.as(DEMO).get('/api/processes/nope'), 404, 'Not found').detail, 'process <nope> not found');
@@ -275,6 +287,30 @@ Feature('Refused deployments name every problem and store nothing', () => {
         .attach('file', Buffer.from(plain('twice', '<bpmn:task id="Other" />')), 'b.bpmn');
       const body = problem(res, 400, 'Invalid request');
       assert.deepEqual(body.problems, [{ path: 'twice', message: 'b.bpmn: process <twice> is in more than one file' }]);
+      await nothingStored();
+    });
+  });
+
+  Scenario('an id with a letter outside ASCII, which XML allows and the BPMN reader drops (issue 15)', () => {
+    const nonAscii = plain('pruefung').replace('<bpmn:process id="pruefung"', '<bpmn:process id="prüfung"');
+    const reason = 'is not one Baton can read: an id must start with an ASCII letter or _ and hold only ASCII letters, digits, _, - and . (the element and all it contains would be lost)';
+
+    Then('a process id is refused naming the id and why, also with view-only, and nothing is stored', async () => {
+      for (const query of ['', '?viewOnly=true']) {
+        const body = problem(await t.as(DEMO).post(`/api/deployments${query}`).attach('file', Buffer.from(nonAscii), 'pruefung.bpmn'), 400, 'Invalid request');
+        assert.deepEqual(body.problems, [{ path: 'prüfung', message: `pruefung.bpmn: the id <prüfung> ${reason}` }]);
+      }
+      await nothingStored();
+    });
+    Then('the Camunda API refuses it with a ParseException naming the id', async () => {
+      const res = await t.as(DEMO).post('/engine-rest/deployment/create').attach('upload', Buffer.from(nonAscii), 'pruefung.bpmn').expect(400);
+      assert.equal(res.body.type, 'ParseException');
+      assert.match(res.body.message, /the id <prüfung> is not one Baton can read/);
+      await nothingStored();
+    });
+    Then('an element id is refused the same way', async () => {
+      const body = problem(await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(plain('checks', '<bpmn:task id="Prüfen" />')), 'checks.bpmn'), 400, 'Invalid request');
+      assert.deepEqual(body.problems, [{ path: 'Prüfen', message: `checks.bpmn: the id <Prüfen> ${reason}` }]);
       await nothingStored();
     });
   });

@@ -61,6 +61,21 @@ export function rulesRefuse(context: ModdleContext): boolean {
   return !processes.length || processes.some((process) => process.isExecutable === true);
 }
 
+/**
+ * Ids bpmn-moddle refuses, each with the reason. XML allows any name (`prüfung`), but bpmn-moddle,
+ * which reads BPMN in Baton and in the web modeler alike, takes only ASCII names and drops an
+ * element with another id together with everything in it: the file is refused rather than stored
+ * without it (a process without its id would be kept, silently, for viewing only).
+ */
+export function unreadableIds(context: ModdleContext): Problem[] {
+  return context.warnings.flatMap((warning) => {
+    const id = /^illegal ID <(.*)>$/s.exec(warning.error?.message ?? '')?.[1];
+    if (id === undefined) return [];
+    const message = `the id <${id}> is not one Baton can read: an id must start with an ASCII letter or _ and hold only ASCII letters, digits, _, - and . (the element and all it contains would be lost)`;
+    return [{ path: id, message }];
+  });
+}
+
 /** Every violation of the rules in a parsed file (and its text), each naming its rule and element. */
 export function checkConstraints(context: ModdleContext, xml: string): Problem[] {
   const problems: Problem[] = [];

@@ -6,7 +6,7 @@
  * value saw one element where the parser saw 20,000 nested ones.
  */
 import { Parser } from 'saxen';
-import { DOCTYPE_REFUSED, moddleFor } from '../definitions.ts';
+import { moddleFor } from '../definitions.ts';
 
 /** How large a BPMN text may be: elements in all, and levels of nesting. */
 export interface ShapeLimits {
@@ -26,15 +26,19 @@ const XML_NAMESPACES: Record<string, string> = {
   'http://www.w3.org/XML/1998/namespace': 'xml',
 };
 
-/** the reason a read stopped early */
-class Refusal extends Error {}
+/** ends a read early: with the reason to refuse the text, or null when the parse refuses it anyway */
+class Refusal extends Error {
+  constructor(readonly reason: string | null) {
+    super(reason ?? 'left to the parser');
+  }
+}
 
 /**
- * Reads a BPMN text once, stopping at the first limit it exceeds. Also refuses a DOCTYPE (as
- * parseBpmn does) and XML that is not well-formed in a way bpmn-moddle would tolerate with a
- * warning (an attribute without quotes, text outside the root element): no modeler writes it, and
- * bpmn-moddle locates each such warning by reading the text from its start, so thousands of them
- * cost minutes. A text the parser cannot read at all is left to the parser, which reports where.
+ * Reads a BPMN text once, stopping at the first limit it exceeds. Also refuses XML that is not
+ * well-formed in a way bpmn-moddle would tolerate with a warning (an attribute without quotes, text
+ * outside the root element): no modeler writes it, and bpmn-moddle locates each such warning by
+ * reading the text from its start, so thousands of them cost minutes. A text the parser cannot read at all, or with a DOCTYPE, is left to parseBpmn, which
+ * refuses it saying why.
  */
 export function readXmlShape(xml: string, limits: ShapeLimits): XmlShape {
   const namespaces = { ...XML_NAMESPACES };
@@ -65,8 +69,9 @@ export function readXmlShape(xml: string, limits: ShapeLimits): XmlShape {
   parser.on('cdata', (text) => {
     if (cycle !== null) cycle += text;
   });
-  parser.on('attention', () => {
-    throw new Refusal(DOCTYPE_REFUSED);
+  parser.on('attention', (text) => {
+    // parseBpmn refuses a file with a DOCTYPE or an entity declaration anywhere before parsing it
+    if (/^<!(DOCTYPE|ENTITY)/i.test(text)) throw new Refusal(null);
   });
   parser.on('warn', (err, context) => {
     const { line, column } = context();
@@ -77,7 +82,7 @@ export function readXmlShape(xml: string, limits: ShapeLimits): XmlShape {
     parser.parse(xml);
   } catch (err) {
     // thrown from a handler, it ends the read at once (stop() would wait for the tag's attributes)
-    if (err instanceof Refusal) return { problem: err.message, cycles };
+    if (err instanceof Refusal) return { problem: err.reason, cycles };
     throw err;
   }
   return { problem: null, cycles };
