@@ -229,9 +229,11 @@ Feature('BPMN uploads that attack the parser or the engine are refused', () => {
       ];
       for (const [trick, reason] of variants) assert.match(wording(problem(await upload(nestedWith(trick)), 400)), reason, trick);
       for (const [trick] of variants) problem(await upload(floodWith(trick)), 400);
+      // a quote the parser reads as part of a value hides nothing: the flood is counted
+      assert.match(wording(problem(await upload(floodWith(` name='a"'`)), 400)), /more than 10000 XML elements/);
       assert.deepEqual(await processes(), before);
     });
-    Then('a million malformed attributes in one tag are 400 at the first, quickly', async () => {
+    Then('400,000 malformed attributes in one tag are 400 at the first, quickly', async () => {
       const started = Date.now();
       const xml = bpmn('attributes', `<bpmn:startEvent id="S"${' a'.repeat(400_000)} />`);
       assert.match(wording(problem(await upload(xml), 400)), /not well-formed XML: missing attribute value at line 6/);
