@@ -4,6 +4,7 @@ import * as TaskElements from 'bpmn-elements/tasks';
 import { ComplexJoinGateway } from './complex-gateway.ts';
 import { SubProcess } from './compensation.ts';
 import { PassTokenOn } from './gateway-behaviour.ts';
+import { JOIN_INBOUND, unboundedPrefetch } from './unbounded-prefetch.ts';
 
 /**
  * Where bpmn-elements departs from the BPMN 2.0 specification, Baton's own behaviours, handed to
@@ -92,6 +93,12 @@ function joinActivity(): ActivityConstructor {
   class Join extends Base {
     private held: JoinMessage[] = [];
     private readonly waitsForAll = (this as unknown as { type?: string }).type === 'bpmn:ParallelGateway';
+
+    constructor(...args: unknown[]) {
+      super(...args);
+      // a join of 1,000 or more flows holds them all (unbounded-prefetch.ts)
+      unboundedPrefetch((this as unknown as { broker: Parameters<typeof unboundedPrefetch>[0] }).broker, JOIN_INBOUND, 'inbound-q');
+    }
 
     override _onJoinInbound(routingKey: string, message: JoinMessage): unknown {
       this.held.push(message);

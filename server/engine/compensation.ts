@@ -1,4 +1,5 @@
 import * as TaskElements from 'bpmn-elements/tasks';
+import { CHILDREN, unboundedPrefetch } from './unbounded-prefetch.ts';
 
 /**
  * Compensation of a completed sub-process by its compensation event sub-process (BPMN 2.0,
@@ -105,6 +106,8 @@ const tasks = TaskElements as unknown as { SubProcess: (definition: object, cont
  */
 export function SubProcess(activityDef: Definition, context: Context): SubProcessActivity {
   const subProcess = tasks.SubProcess(activityDef, context);
+  // a sub-process of 1,000 or more waiting children resumes them all (unbounded-prefetch.ts)
+  unboundedPrefetch((subProcess as unknown as { broker: Parameters<typeof unboundedPrefetch>[0] }).broker, CHILDREN);
   const definitions = context.definitionContext;
   if (isCompensationEventSubProcess(definitions, activityDef)) {
     // compensation thrown while its sub-process runs is not for it (it compensates activities inside)

@@ -14,6 +14,7 @@ import { BoundaryEvent } from './boundary-events.ts';
 import { CallActivity, prepareGlobalTaskCalls } from './global-tasks.ts';
 import { MultiInstanceLoopCharacteristics, prepareMultiInstanceEvents } from './multi-instance.ts';
 import { ConditionalEventDefinition, TimerEventDefinition } from './resumed-events.ts';
+import { Process } from './unbounded-prefetch.ts';
 import { NO_SCRIPTS, type ScriptLanguages } from './scripts.ts';
 
 const require = createRequire(import.meta.url);
@@ -29,6 +30,7 @@ const typeResolver = TypeResolver({
   MultiInstanceLoopCharacteristics,
   TimerEventDefinition,
   ConditionalEventDefinition,
+  Process,
 });
 
 /** The result of reading a BPMN file: its processes and every problem found. */
