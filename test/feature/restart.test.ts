@@ -173,7 +173,8 @@ Feature('Salary runs survive kill -9 of the Baton process', function (this: Moch
         assertCleanHistory(history);
         assert.equal(history.at(-1)?.type, 'instance.completed');
         const salaryBaseLocks = history.filter((event) => event.type === 'job.locked' && event.elementId === 'CalculateSalaryBase');
-        assert.deepEqual(salaryBaseLocks.map((event) => event.user), ['worker-a', 'worker-b']);
+        // the account that took each lock, and the worker id it presented
+        assert.deepEqual(salaryBaseLocks.map((event) => [event.user, event.data?.workerId]), [['worker', 'worker-a'], ['worker', 'worker-b']]);
       }
     });
   });

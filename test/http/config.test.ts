@@ -39,6 +39,7 @@ Feature('Baton reads its configuration from the environment', () => {
         variableLimits: { maxBytes: 256 * 1024, maxCount: 1000, maxTotalBytes: 4 * 1024 * 1024, maxDepth: 32, textMaxLength: 4000 },
         jsonMaxProperties: 100_000,
         eventStreams: { perUser: 20, total: 2000 },
+        expressionLimits: { maxSteps: 100_000, timeoutMs: 200, maxMemoryMb: 64, maxResultChars: 1_000_000 },
         connectors: {
           enabled: ['sms', 'email', 'http'],
           twilio: null,
@@ -79,6 +80,10 @@ Feature('Baton reads its configuration from the environment', () => {
         BATON_JSON_MAX_PROPERTIES: '5000',
         BATON_EVENT_STREAMS_PER_USER: '5',
         BATON_EVENT_STREAMS_MAX: '100',
+        BATON_EXPRESSION_MAX_STEPS: '5000',
+        BATON_EXPRESSION_TIMEOUT_MS: '50',
+        BATON_EXPRESSION_MAX_MEMORY_MB: '32',
+        BATON_EXPRESSION_MAX_RESULT_CHARS: '20000',
         SMTP_URL: 'smtps://baton:s3cret@mail.example.com',
         MAIL_FROM: 'Payroll <payroll@example.com>',
         ADMIN_EMAIL: 'ops@example.com',
@@ -105,6 +110,7 @@ Feature('Baton reads its configuration from the environment', () => {
         variableLimits: { maxBytes: 65_536, maxCount: 200, maxTotalBytes: 1_048_576, maxDepth: 32, textMaxLength: 500 },
         jsonMaxProperties: 5000,
         eventStreams: { perUser: 5, total: 100 },
+        expressionLimits: { maxSteps: 5000, timeoutMs: 50, maxMemoryMb: 32, maxResultChars: 20_000 },
         connectors: {
           enabled: ['email', 'http'],
           twilio: { accountSid: `AC${'a1'.repeat(16)}`, authToken: 'token', from: '+15005550006', apiUrl: 'http://127.0.0.1:9999' },
