@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { HistoryEvent, InstanceRecord, Job, Store, UserTask, Variables } from '../store/types.ts';
 import type { DefinitionCache } from './definitions.ts';
 import { createdEvent, raiseIncident } from './incidents.ts';
-import { isStepFailure, nextTimerOf, raiseStepIncident } from './step-incidents.ts';
+import { heldWork, isStepFailure, nextTimerOf, raiseStepIncident } from './step-incidents.ts';
 import { ExpressionError } from '../engine/expression-limits.ts';
 import { createLiveEngines } from './live-engines.ts';
 import { assertWithinLimits, DEFAULT_VARIABLE_LIMITS, findOverflow, type VariableLimits } from '../forms/variable-limits.ts';
@@ -114,9 +114,11 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     const oldTasks = new Map(record.userTasks.map((task) => [task.executionId, task]));
     const oldJobs = new Map(record.jobs.map((job) => [job.executionId, job]));
     const newTasks: UserTask[] = [];
+    // work that an open step incident holds stays out of the task list, the jobs and the subscriptions
+    const held = heldWork(record, process.model);
     record.state = run.state;
     record.variables = run.variables;
-    record.userTasks = run.userTasks.map((waiting): UserTask => {
+    record.userTasks = run.userTasks.filter((waiting) => !held.executions.has(waiting.executionId)).map((waiting): UserTask => {
       const old = oldTasks.get(waiting.executionId);
       if (old) return old;
       const spec = process.model.userTasks.get(waiting.elementId);
@@ -138,7 +140,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       return task;
     });
     const newJobs: Job[] = [];
-    const engineJobs = run.jobs.map((waiting): Job => {
+    const engineJobs = run.jobs.filter((waiting) => !held.executions.has(waiting.executionId)).map((waiting): Job => {
       const old = oldJobs.get(waiting.executionId);
       if (old) return old;
       const job = newJob({ elementId: waiting.elementId, executionId: waiting.executionId, elementName: waiting.name, topic: waiting.topic }, at);
@@ -177,7 +179,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     }
     record.timers = run.timers;
     record.nextTimerAt = nextTimerOf(record);
-    record.messages = run.messages;
+    record.messages = run.messages.filter((subscription) => !held.messages.has(subscription.name));
     if (run.status !== 'running') {
       record.status = run.status;
       record.endedAt = at;

@@ -12,6 +12,11 @@ import type { NewEvent } from './executor.ts';
  * step, with an incident holding the reason and the step. The incident is a job that no worker is
  * offered; while it is open the instance's timers stay still (so a timer whose step fails fires
  * once, not on every tick and after every restart), and retrying it takes the step again.
+ *
+ * What the step acted on is held by the incident: the user task that was completed, the external
+ * task whose result came in, the message subscription a message reached. They leave the task list,
+ * the jobs workers are offered and the subscriptions (the person or system did their part, and
+ * history says so), so nobody does the same work twice; retrying the incident carries it on.
  */
 
 /** Whether an error thrown while taking a step is the step's own failure (not the server's). */
@@ -43,7 +48,29 @@ export function raiseStepIncident(input: { record: InstanceRecord; action: Actio
   };
   record.jobs.push(job);
   record.nextTimerAt = null;
+  removeHeld(record, model);
   return [{ type: 'incident.created', elementId, elementName, executionId: job.executionId, data: { jobId: job.id, message, step: action.type } }];
+}
+
+/** The executions and message names that open step incidents hold (see the module comment). */
+export function heldWork(record: InstanceRecord, model: ProcessModel): { executions: Set<string>; messages: Set<string> } {
+  const executions = new Set<string>();
+  const messages = new Set<string>();
+  for (const job of record.jobs) {
+    const step = job.incident ? failedStep(job) : undefined;
+    if (!step) continue;
+    if ('executionId' in step) executions.add(step.executionId);
+    if (step.type === 'message') messages.add(model.messages.get(step.messageId) ?? step.messageId);
+  }
+  return { executions, messages };
+}
+
+/** Takes the work that open step incidents hold out of a record's tasks, jobs and message subscriptions. */
+function removeHeld(record: InstanceRecord, model: ProcessModel): void {
+  const held = heldWork(record, model);
+  record.userTasks = record.userTasks.filter((task) => !held.executions.has(task.executionId));
+  record.jobs = record.jobs.filter((job) => job.step || !held.executions.has(job.executionId));
+  record.messages = record.messages.filter((subscription) => !held.messages.has(subscription.name));
 }
 
 /** The earliest due date of a record's timers, or null while a step incident holds them. */

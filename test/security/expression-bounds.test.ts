@@ -163,6 +163,56 @@ Feature('Expressions run within bounds on steps, time and memory', () => {
     });
   });
 
+  Scenario('a user task and an external task whose completion leads to the hostile expression', () => {
+    /** start → the task → gateway on n → end */
+    const afterTask = (key: string, task: string): string =>
+      gateway(key, '=some x in 1..n satisfies x < 0').replace('<bpmn:startEvent id="Start" />', `<bpmn:startEvent id="Start" />${task}`).replace('sourceRef="Start" targetRef="Gate"', 'sourceRef="Start" targetRef="Work" /><bpmn:sequenceFlow id="f9" sourceRef="Work" targetRef="Gate"');
+    const ids: Record<string, string> = {};
+    let taskId = '';
+    let jobId = '';
+    Given('a process with a user task and one with an external task before the condition', async () => {
+      await deploy(t.as(DEMO), afterTask('heldTask', '<bpmn:userTask id="Work" camunda:assignee="demo" />'), 'held-task.bpmn');
+      await deploy(t.as(DEMO), afterTask('heldJob', '<bpmn:serviceTask id="Work" camunda:type="external" camunda:topic="held" />'), 'held-job.bpmn');
+      ids.task = (await t.as(DEMO).post('/api/processes/heldTask/instances').send({ variables: {} }).expect(201)).body.id;
+      ids.job = (await t.as(DEMO).post('/api/processes/heldJob/instances').send({ variables: {} }).expect(201)).body.id;
+      taskId = (await t.as(DEMO).get(`/api/instances/${ids.task}`).expect(200)).body.tasks[0].id;
+      const locked = await t.as(DEMO).post('/api/external-tasks/fetch-and-lock').send({ workerId: 'w1', maxTasks: 1, topics: [{ topicName: 'held', lockDuration: 60_000 }] }).expect(200);
+      jobId = locked.body[0].id;
+    });
+    When('the task is completed and the external task finished, each with n = 1e9', async () => {
+      await t.as(DEMO).post(`/api/tasks/${taskId}/complete`).send({ variables: { n: BILLION } }).expect(204);
+      await t.as(DEMO).post(`/api/external-tasks/${jobId}/complete`).send({ workerId: 'w1', variables: { n: BILLION } }).expect(204);
+    });
+    Then('each instance has one incident, and the task and the external task are no longer offered to anyone', async () => {
+      for (const id of [ids.task, ids.job]) {
+        const { body } = await t.as(DEMO).get(`/api/incidents?instanceId=${id}`).expect(200);
+        assert.equal(body.items.length, 1, JSON.stringify(body));
+        assert.match(body.items[0].message, /BATON_EXPRESSION_TIMEOUT_MS/);
+      }
+      const tasks = (await t.as(DEMO).get('/api/tasks').expect(200)).body;
+      assert.ok(!JSON.stringify(tasks).includes(taskId), 'the completed task is not listed');
+      assert.equal((await t.as(DEMO).post(`/api/tasks/${taskId}/complete`).send({ variables: { n: 1 } })).status, 409, "the task is no longer open");
+      t.advance(120_000);
+      const again = await t.as(DEMO).post('/api/external-tasks/fetch-and-lock').send({ workerId: 'w2', maxTasks: 5, topics: [{ topicName: 'held', lockDuration: 60_000 }] }).expect(200);
+      assert.deepEqual(again.body, []);
+    });
+    When('an operator retries each incident with n = 3', async () => {
+      for (const id of [ids.task, ids.job]) {
+        const { body } = await t.as(DEMO).get(`/api/incidents?instanceId=${id}`).expect(200);
+        await t.as(DEMO).post(`/api/incidents/${body.items[0].id}/retry`).send({ variables: { n: 3 } }).expect(204);
+      }
+    });
+    Then('each instance completes, and its history records the completion once', async () => {
+      for (const [id, type] of [[ids.task, 'task.completed'], [ids.job, 'job.completed']] as const) {
+        const { body } = await t.as(DEMO).get(`/api/instances/${id}`).expect(200);
+        assert.equal(body.status, 'completed', JSON.stringify(body.incidents));
+        const history = (await t.as(DEMO).get(`/api/instances/${id}/history`).expect(200)).body as { type: string; elementId?: string }[];
+        assert.equal(history.filter((e) => e.type === type).length, 1, JSON.stringify(history.map((e) => e.type)));
+        assert.equal(history.filter((e) => e.type === 'task.created' || e.type === 'job.created').length, 1);
+      }
+    });
+  });
+
   Scenario('a model with a FEEL syntax error is refused at deployment', () => {
     Then('the answer is a 400 naming the element and the syntax error', async () => {
       const res = await t.as(DEMO).post('/api/deployments').attach('file', Buffer.from(gateway('broken', '=for i in 1.. return')), 'broken.bpmn');
