@@ -10,6 +10,7 @@ import { retryPolicyOf } from '../jobs/service.ts';
 import type { InstanceRecord, Job, Page, Store } from '../store/types.ts';
 import { may } from '../auth/permissions.ts';
 import { failedStep, retryStep } from '../instances/step-incidents.ts';
+import { retriedEvent } from '../instances/incidents.ts';
 
 /** A job that ran out of retries (or raised an uncaught BPMN error) and waits for an operator. */
 export interface IncidentView {
@@ -120,16 +121,7 @@ export function createIncidentService(deps: { store: Store; executor: Executor; 
           }
         }
         return {
-          events: [
-            {
-              type: 'incident.retried',
-              elementId: job.elementId,
-              elementName: job.elementName,
-              executionId: job.executionId,
-              user: user.name,
-              data: { jobId: job.id, retries, ...(Object.keys(values).length ? { variables: values } : {}) },
-            },
-          ],
+          events: [retriedEvent(job, user, { retries }, values)],
           change: (saved, now) => {
             Object.assign(saved.variables, values);
             job.incident = null;

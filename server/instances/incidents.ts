@@ -1,6 +1,6 @@
 import type { ProcessModel } from '../engine/model.ts';
 import type { Notifier } from '../notifications/notifier.ts';
-import type { InstanceRecord, Job } from '../store/types.ts';
+import type { InstanceRecord, Job, Variables } from '../store/types.ts';
 import type { NewEvent } from './executor.ts';
 
 /**
@@ -40,5 +40,17 @@ export function createdEvent(job: Job): NewEvent {
     elementName: job.elementName,
     executionId: job.executionId,
     data: { jobId: job.id, topic: job.topic, ...(job.notification ? { notification: job.notification.reason } : {}) },
+  };
+}
+
+/** The history event of an incident an operator retried, with the variables they set. */
+export function retriedEvent(job: Job, user: { name: string }, data: Record<string, unknown>, variables: Variables): NewEvent {
+  return {
+    type: 'incident.retried',
+    elementId: job.elementId,
+    elementName: job.elementName,
+    executionId: job.executionId,
+    user: user.name,
+    data: { jobId: job.id, ...data, ...(Object.keys(variables).length ? { variables } : {}) } as Variables,
   };
 }

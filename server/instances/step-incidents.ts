@@ -5,6 +5,7 @@ import type { Action } from '../engine/runner.ts';
 import { newJob } from '../jobs/new-job.ts';
 import type { InstanceRecord, Job, Variables } from '../store/types.ts';
 import type { NewEvent } from './executor.ts';
+import { retriedEvent } from './incidents.ts';
 
 /**
  * A step of an instance that cannot be taken — an expression in it failed or passed a bound — is
@@ -87,16 +88,7 @@ export function retryStep(record: InstanceRecord, job: Job, step: Action, values
   const merged = 'variables' in step ? { ...step, variables: { ...step.variables, ...values } } : step;
   return {
     action: merged as Action,
-    events: [
-      {
-        type: 'incident.retried',
-        elementId: job.elementId,
-        elementName: job.elementName,
-        executionId: job.executionId,
-        user: user.name,
-        data: { jobId: job.id, step: step.type, ...(Object.keys(values).length ? { variables: values } : {}) },
-      },
-    ] as NewEvent[],
+    events: [retriedEvent(job, user, { step: step.type }, values)],
     change: (saved: InstanceRecord) => {
       Object.assign(saved.variables, values);
       saved.jobs = saved.jobs.filter((j) => j.id !== job.id);
