@@ -6,6 +6,7 @@ import { createApp } from './app.ts';
 import { camundaRoutes } from './camunda/routes.ts';
 import type { Config } from './config.ts';
 import { setExpressionLimits } from './engine/expression-limits.ts';
+import { warmFeelSandbox } from './engine/feel-sandbox.ts';
 import { createConnectors } from './connectors/index.ts';
 import { createConnectorWorkers, type ConnectorWorkers } from './connectors/workers.ts';
 import { deploymentRoutes } from './deployments/routes.ts';
@@ -75,6 +76,7 @@ export async function createBaton(
 ): Promise<Baton> {
   const { log, users } = deps;
   setExpressionLimits(config.expressionLimits);
+  warmFeelSandbox();
   const scripts = createScriptLanguages([...BUILT_IN_SCRIPT_LANGUAGES, ...(deps.scriptLanguages ?? [])], config.scriptFormats);
   const clock = deps.clock ?? (() => new Date());
   const store = await openStore(config);

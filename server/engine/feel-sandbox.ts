@@ -74,6 +74,12 @@ function ready(memoryMb: number): FeelWorker {
   return active;
 }
 
+/** Starts a FEEL worker ahead of the first expression, so that no request waits for one to load. */
+export function warmFeelSandbox(): void {
+  const { maxMemoryMb } = expressionLimits();
+  if (!active && !spare) spare = spawn(maxMemoryMb);
+}
+
 /**
  * Evaluates FEEL in the worker under the current limits and returns its value as plain data
  * (dates as ISO text). Throws ExpressionError when it fails or passes a bound.
