@@ -89,7 +89,9 @@ export async function copyInstances(store: Store, templates: Template[], count: 
 export async function templatesOf(store: Store, count: number): Promise<Template[]> {
   const page = await store.findInstances({ status: 'running', offset: 0, limit: count });
   const templates: Template[] = [];
-  for (const record of page.items) {
+  for (const listing of page.items) {
+    const record = await store.getInstance(listing.id);
+    if (!record) continue;
     const history = await store.history(record.id);
     const jobIds = history.flatMap((event) => (typeof event.data?.jobId === 'string' ? [event.data.jobId] : []));
     templates.push({ record, history, ids: [...new Set([record.id, ...record.userTasks.map((task) => task.id), ...jobIds])] });

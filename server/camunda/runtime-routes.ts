@@ -9,7 +9,7 @@ import { NotFoundError } from '../errors.ts';
 import { currentUser, requireRole } from '../http/auth.ts';
 import { jsonBody, optionalString, requiredString } from '../http/body.ts';
 import { canSee, type InstanceSummary, type InstanceView } from '../instances/service.ts';
-import type { InstanceRecord } from '../store/types.ts';
+import type { InstanceListing, InstanceRecord } from '../store/types.ts';
 import { parseDefinitionId } from './definitions.ts';
 import { incidentDto, instanceDto } from './dto.ts';
 import { CamundaError, reworded } from './errors.ts';
@@ -105,8 +105,8 @@ export function runtimeEndpoints(router: Router, { instances, messages, store, l
     const definition = param(ctx, 'processDefinitionId');
     const incidentId = param(ctx, 'incidentId');
     if (type && type !== 'failedExternalTask') return [];
-    const hasIncident = (record: InstanceRecord): boolean => record.status === 'running' && record.jobs.some((job) => job.incident);
-    const records = instanceId
+    const hasIncident = (record: InstanceListing): boolean => record.status === 'running' && record.jobs.some((job) => job.incident);
+    const records: InstanceListing[] = instanceId
       ? [await store.getInstance(instanceId)].filter((record): record is InstanceRecord => !!record && hasIncident(record))
       : await collect((offset, limit) => store.findInstances({ status: 'running', offset, limit }), hasIncident);
     const result: ReturnType<typeof incidentDto>[] = [];

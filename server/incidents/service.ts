@@ -7,7 +7,7 @@ import { assertWithinLimits } from '../forms/variable-limits.ts';
 import type { DefinitionCache } from '../instances/definitions.ts';
 import type { Executor } from '../instances/executor.ts';
 import { retryPolicyOf } from '../jobs/service.ts';
-import type { InstanceRecord, Job, Page, Store } from '../store/types.ts';
+import type { InstanceListing, Job, Page, Store } from '../store/types.ts';
 import { may } from '../auth/permissions.ts';
 import { failedStep, retryStep } from '../instances/step-incidents.ts';
 import { retriedEvent } from '../instances/incidents.ts';
@@ -51,7 +51,7 @@ export interface IncidentService {
 }
 
 /** The incidents of a record, as the API shows them. */
-export function incidentsOf(record: InstanceRecord): IncidentView[] {
+export function incidentsOf(record: InstanceListing): IncidentView[] {
   return record.jobs.filter((job): job is Job & { incident: NonNullable<Job['incident']> } => job.incident !== null).map((job) => ({
     id: job.id,
     jobId: job.id,

@@ -1,7 +1,7 @@
 import type { User } from '../auth/users.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateForm } from '../forms/validate.ts';
-import type { HistoryEvent, InstanceQuery, InstanceRecord, InstanceStatus, Page, Store } from '../store/types.ts';
+import type { HistoryEvent, InstanceListing, InstanceQuery, InstanceRecord, InstanceStatus, Page, Store } from '../store/types.ts';
 import type { DefinitionCache } from './definitions.ts';
 import { elementRuns, type ElementRun } from './elements.ts';
 import type { Executor } from './executor.ts';
@@ -48,7 +48,7 @@ export function toView(record: InstanceRecord): InstanceView {
 }
 
 /** What a list shows of a record: everything but the variables. */
-export function toSummary(record: InstanceRecord): InstanceSummary {
+export function toSummary(record: InstanceListing): InstanceSummary {
   return {
     id: record.id,
     processKey: record.processKey,

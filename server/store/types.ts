@@ -110,6 +110,17 @@ export interface MessageSubscription {
   executionId: string;
 }
 
+/** An instance as lists read it: its record without the engine state and the variables. */
+export type InstanceListing = Omit<InstanceRecord, 'state' | 'variables'>;
+
+/** The listing of a record: all of it but the engine state and the variables. */
+export function listingOf(record: InstanceRecord): InstanceListing {
+  const listing: Partial<InstanceRecord> = { ...record };
+  delete listing.state;
+  delete listing.variables;
+  return listing as InstanceListing;
+}
+
 /** The durable record of one process instance. */
 export interface InstanceRecord {
   id: string;
@@ -227,8 +238,11 @@ export interface Store {
    * Throws RevisionConflictError when another writer saved first; then nothing is written.
    */
   updateInstance(record: InstanceRecord, expectedRevision: number, events: HistoryEvent[]): Promise<void>;
-  /** Instances matching the query, newest first. */
-  findInstances(query: InstanceQuery): Promise<Page<InstanceRecord>>;
+  /**
+   * Instances matching the query, newest first, as listings: without the engine state and the
+   * variables (the parts a user can make megabytes large), so a page costs little to read.
+   */
+  findInstances(query: InstanceQuery): Promise<Page<InstanceListing>>;
   /** The instance that holds or held this user task (also after it was completed), or null. */
   findInstanceByTask(taskId: string): Promise<InstanceRecord | null>;
   /** The instance that holds or held this external task (also after it was completed), or null. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { RevisionConflictError } from '../../server/errors.ts';
-import type { InstanceRecord, Store } from '../../server/store/types.ts';
+import { listingOf, type InstanceRecord, type Store } from '../../server/store/types.ts';
 import { createMongoStore } from '../../server/store/mongodb/index.ts';
 import { type FerretDb, startFerretDb } from '../helpers/ferretdb.ts';
 import { instance, storeConformance } from './conformance.ts';
@@ -80,7 +80,7 @@ if (uri) {
       const event = { instanceId: 'i-1', seq: 1, at: '2030-01-01T00:00:00.000Z', type: 'instance.started', data: odd };
       await store.createInstance(saved, [event]);
       assert.deepEqual(await store.getInstance('i-1'), saved);
-      assert.deepEqual((await store.findInstances({ offset: 0, limit: 10 })).items, [saved]);
+      assert.deepEqual((await store.findInstances({ offset: 0, limit: 10 })).items, [listingOf(saved)]);
       assert.deepEqual((await store.findTasks({ assignee: 'mary', offset: 0, limit: 10 })).items, [
         { ...task, instanceId: 'i-1', processKey: 'order', businessKey: null },
       ]);

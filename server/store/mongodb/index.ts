@@ -1,6 +1,6 @@
 import { type Collection, type Db, type Document, type Filter, MongoClient } from 'mongodb';
 import { ConflictError, RevisionConflictError } from '../../errors.ts';
-import type { Deployment, HistoryEvent, InstanceQuery, InstanceRecord, Page, Store, TaskView } from '../types.ts';
+import { listingOf, type Deployment, type HistoryEvent, type InstanceListing, type InstanceQuery, type InstanceRecord, type Page, type Store, type TaskView } from '../types.ts';
 import { type ClaimDoc, createRevisionClaims } from './claims.ts';
 import {
   type HistoryBatchDoc,
@@ -303,14 +303,21 @@ function mongoStore(
       await Promise.all([claims?.release(id, next), states.drop(current.stateId)]);
     },
 
-    async findInstances(query: InstanceQuery): Promise<Page<InstanceRecord>> {
+    async findInstances(query: InstanceQuery): Promise<Page<InstanceListing>> {
       const filter: Filter<InstanceDoc> = {};
       if (query.status) filter.status = query.status;
       if (query.processKey) filter.processKey = query.processKey;
       if (query.businessKey) filter.businessKey = query.businessKey;
       if (query.startedBy) filter.startedBy = query.startedBy;
       const { docs, total } = await page(filter, { startedAt: -1, _id: 1 }, query.offset, query.limit);
-      return { items: await records(docs), total };
+      // states are packed text: each is read whole, one at a time, and only its listing is kept
+      const items: InstanceListing[] = [];
+      for (const doc of docs) {
+        const [record] = await records([doc]);
+        if (!record) continue;
+        items.push(listingOf(record));
+      }
+      return { items, total };
     },
 
     findInstanceByTask: (taskId) => findByWork(taskId, 'taskIds'),

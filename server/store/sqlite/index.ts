@@ -6,6 +6,7 @@ import type {
   Deployment,
   HistoryEvent,
   InstanceQuery,
+  InstanceListing,
   InstanceRecord,
   JobCandidate,
   Page,
@@ -275,7 +276,7 @@ export function createSqliteStore(dataDir: string): Store {
       const columns = instanceColumns(stored);
       return enqueue(() => updateTx(stored, columns, expectedRevision, events));
     },
-    async findInstances(query: InstanceQuery): Promise<Page<InstanceRecord>> {
+    async findInstances(query: InstanceQuery): Promise<Page<InstanceListing>> {
       const where: string[] = [];
       const params: unknown[] = [];
       const filter = (clause: string, value: unknown): void => {
@@ -291,12 +292,12 @@ export function createSqliteStore(dataDir: string): Store {
       // the page's ids come from an index in order; only their documents are read
       const rows = db
         .prepare(
-          `SELECT doc FROM instances WHERE id IN
+          `SELECT json_remove(doc, '$.state', '$.variables') AS doc FROM instances WHERE id IN
              (SELECT id FROM instances ${clause} ORDER BY started_at DESC, id LIMIT ? OFFSET ?)
            ORDER BY started_at DESC, id`,
         )
         .all(...params, query.limit, query.offset);
-      return { items: rows.map((row) => parse(row) as InstanceRecord), total };
+      return { items: rows.map((row) => parse(row) as InstanceListing), total };
     },
     async findInstanceByTask(taskId) {
       return parse(q.instanceByWork.get(taskId));
