@@ -60,10 +60,17 @@ export function createDurableTimers(saved: Timer[], clock: () => Date, live: () 
       /** the time the engine's timer event definitions count from (resumed-events.ts) */
       now: clock,
     },
-    /** fires every timer due now */
-    fireDue(): void {
+    /** fires the timers due now, at most `max` of them; true when due ones are left for a next round */
+    fireDue(max = Number.POSITIVE_INFINITY): boolean {
       const now = time();
-      for (const [ref, entry] of entries) if (entry.dueAt <= now) fire(ref);
+      let fired = 0;
+      for (const [ref, entry] of entries) {
+        if (entry.dueAt > now) continue;
+        if (fired === max) return true;
+        fire(ref);
+        fired++;
+      }
+      return false;
     },
     /** when the next timer falls due (epoch ms), or null without timers */
     nextDue(): number | null {
