@@ -58,28 +58,3 @@ export function shown(source: string): string {
   const text = source.replace(/\s+/g, ' ').trim();
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
-
-/**
- * The size of a value as JSON characters, counted until it passes `max` (then `max + 1`):
- * a value shared many times inside another counts each time, as it would when saved.
- */
-export function sizeOf(value: unknown, max: number): number {
-  let size = 0;
-  const stack: unknown[] = [value];
-  while (stack.length && size <= max) {
-    const item = stack.pop();
-    if (typeof item === 'string') size += item.length + 2;
-    else if (Array.isArray(item)) {
-      size += 2 + item.length;
-      if (size <= max) for (const entry of item) stack.push(entry);
-    } else if (item && typeof item === 'object') {
-      size += 2;
-      for (const key in item) {
-        size += key.length + 4;
-        if (size > max) break;
-        stack.push((item as Record<string, unknown>)[key]);
-      }
-    } else size += 5;
-  }
-  return Math.min(size, max + 1);
-}
