@@ -30,9 +30,8 @@ export function createLiveEngines(size: number, clock: () => Date = () => new Da
   const idle = (entry: Entry): boolean => entry.keptAt <= clock().getTime() - IDLE_MS;
   /** drops the engines idle for too long (the map is in the order engines were kept) */
   const sweep = (): void => {
-    const oldest = clock().getTime() - IDLE_MS;
     for (const [id, entry] of entries) {
-      if (entry.keptAt > oldest) break;
+      if (!idle(entry)) break;
       entries.delete(id);
     }
   };
