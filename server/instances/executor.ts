@@ -260,16 +260,14 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       };
       const events: NewEvent[] = [{ type: 'instance.started', user, data: { variables } }];
       const thrown: ThrownEvent[] = [];
-      const initial = structuredClone(record);
       let run: { events: NewEvent[]; engine?: LiveEngine };
       try {
         run = await execute(record, { type: 'start' }, now, thrown);
       } catch (err) {
         if (!isStepFailure(err)) throw err;
-        // the instance exists, not yet started, with the incident that says why
-        Object.assign(record, initial);
+        // the instance exists, not yet started, with the incident that says why (execute changes
+        // the record only once its run succeeded, so it is as it was built)
         run = { events: await failedStep(record, { type: 'start' }, err, now) };
-        thrown.length = 0;
       }
       events.push(...run.events);
       const saved = numbered(record, events, now);
@@ -286,7 +284,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     transition(instanceId, decide) {
       return serial(instanceId, async () => {
         for (let attempt = 1; ; attempt++) {
-          let record = await store.getInstance(instanceId);
+          const record = await store.getInstance(instanceId);
           if (!record) throw new ConflictError(`instance <${instanceId}> no longer exists`);
           const expected = record.revision;
           const now = clock();
@@ -304,14 +302,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
               run = await execute(record, step.action, now, thrown);
             } catch (err) {
               if (!isStepFailure(err)) throw err;
-              // the step is not taken: the instance stays as it was saved, with an incident
-              engines.drop(instanceId);
-              const saved = await store.getInstance(instanceId);
-              if (!saved || saved.revision !== expected) continue;
-              // Baton's own part of the step (who did what, an incident retried) still happens
-              record = saved;
-              step.change?.(record, now);
-              thrown.length = 0;
+              // the step is not taken: execute changes the record only once its run succeeded, so it is
+              // as loaded, with Baton's own part of the step (who did what); the incident is added to it
               events.push(...(await failedStep(record, step.action, err, now)));
             }
           }
