@@ -480,9 +480,10 @@ export async function runInstance(input: RunInput): Promise<RunResult> {
   }
 
   /**
-   * A conditional event fires when its condition becomes true (BPMN 2.0, 10.5.1): once every token
-   * waits, each waiting one evaluates its condition on the variables the run left — on a kept engine
-   * and on a recovered one alike, which evaluates nothing while it resumes (resumed-events.ts).
+   * A conditional event fires when its condition becomes true (BPMN 2.0.2, 10.5.5, "Conditional
+   * Event Definition"): once every token waits, each waiting one evaluates its condition on the
+   * variables the run left — on a kept engine and on a recovered one alike, which evaluates nothing
+   * while it resumes (resumed-events.ts).
    */
   async function evaluateConditions(): Promise<void> {
     for (let round = 0; round < 10 && conditions.size && !outcome; round++) {
